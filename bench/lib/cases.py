@@ -1,0 +1,35 @@
+"""Benchmark cases. A case = the backend body it requests + one config template
+per proxy (cases/<name>/<peer>.<ext>) + the load command's arguments.
+
+Templates use string.Template placeholders:
+  ${PORT} listen port, ${BACKEND_PORT} backend port, ${ADMIN_PORT} admin port,
+  ${DIR} a private working dir for the proxy (logs, pid files).
+To add a case: add a Case below and a directory of templates beside tcp_proxy/.
+"""
+import os
+from dataclasses import dataclass
+
+HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    description: str
+    path: str = "/"            # request path; the backend serves BODIES[path]
+    wrk_args: tuple = ()       # extra wrk arguments (e.g. -s script.lua, -H header)
+    connections: int = 32      # default wrk -c
+
+    @property
+    def dir(self):
+        return os.path.join(HERE, "cases", self.name)
+
+    def template(self, peer):
+        """Path of the peer's config template, or None if the case has none."""
+        path = os.path.join(self.dir, peer.config)
+        return path if os.path.exists(path) else None
+
+
+CASES = {c.name: c for c in [
+    Case("tcp_proxy", "L4 TCP forwarding; HTTP/1.1 keep-alive GET of a 127-byte body"),
+]}

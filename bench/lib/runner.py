@@ -1,0 +1,185 @@
+"""One benchmark run: start backend and proxies, warm up, interleave measured rounds."""
+import os
+import shutil
+import string
+import sys
+import tempfile
+import time
+import urllib.request
+
+from . import backend, load, measure, procs
+from .cases import CASES
+from .peers import PEERS, version
+
+
+class BenchError(RuntimeError):
+    pass
+
+
+def log(msg):
+    print(f"[bench] {msg}", file=sys.stderr, flush=True)
+
+
+def wait_until_quiet(max_wait):
+    """Block while cargo/rustc runs (bounded by max_wait seconds)."""
+    deadline = time.monotonic() + max_wait
+    while busy := measure.busy_builders():
+        if time.monotonic() > deadline:
+            raise BenchError(f"cargo/rustc still running after {max_wait}s: {busy}")
+        log(f"waiting for build processes to finish: {' '.join(busy)}")
+        time.sleep(10)
+
+
+def select_peers(names, explicit, binaries, case):
+    """[(peer, binary, template)] for the requested proxies; skip or fail on missing ones."""
+    chosen = []
+    for name in names:
+        if name not in PEERS:
+            raise BenchError(f"unknown proxy {name!r}; known: {', '.join(PEERS)}")
+        peer = PEERS[name]
+        binary = binaries.get(name) or peer.find()
+        template = case.template(peer)
+        problem = None
+        if not binary or not os.access(binary, os.X_OK):
+            problem = f"no {name} binary ({binary or 'not found'})"
+            problem += ("; build it (cargo build --release), the harness never does"
+                        if name == "mosn" else "; run bench/install")
+        elif template is None:
+            problem = f"case {case.name} has no {peer.config} template for {name}"
+        if problem:
+            if explicit:
+                raise BenchError(problem)
+            log(f"skipping {name}: {problem}")
+            continue
+        chosen.append((peer, os.path.abspath(binary), template))
+    return chosen
+
+
+def check_response(url, expected, tries=50):
+    """GET url until it returns the expected body (bounded)."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    last = None
+    for _ in range(tries):
+        try:
+            with opener.open(url, timeout=2) as r:
+                body = r.read()
+            if body == expected:
+                return
+            last = f"unexpected body ({len(body)} bytes)"
+        except OSError as e:
+            last = e
+        time.sleep(0.1)
+    raise BenchError(f"{url} did not return the expected body: {last}")
+
+
+def start_proxy(pr, peer, binary, template, workdir, backend_port, cpu):
+    """Render the config, start the proxy pinned to cpu; return (pid, port, argv)."""
+    d = os.path.join(workdir, peer.name)
+    os.makedirs(d)
+    port, admin_port = procs.free_ports(2)
+    with open(template) as f:
+        text = string.Template(f.read()).substitute(
+            PORT=port, BACKEND_PORT=backend_port, ADMIN_PORT=admin_port, DIR=d)
+    cfg = os.path.join(d, os.path.basename(template))
+    with open(cfg, "w") as f:
+        f.write(text)
+    argv = procs.pinned(cpu, peer.argv(binary, cfg, d))
+    pid = pr.start(peer.name, argv, os.path.join(d, "output.log"), port)
+    allowed = procs.cpus_allowed(pid)
+    if allowed != str(cpu):
+        raise BenchError(f"{peer.name} pid {pid} runs on CPUs {allowed}, expected {cpu}")
+    return pid, port, argv, text
+
+
+def measure_once(name, pid, url, args, case, alive):
+    """One measured load window; retried (bounded) if a build started meanwhile."""
+    for attempt in range(3):
+        wait_until_quiet(args.max_wait)
+        rss = []
+        sample = (lambda: rss.append(measure.memory_kb(pid)[0])) if pid else None
+        cpu0 = measure.cpu_seconds(pid) if pid else None
+        t0 = time.monotonic()
+        res = load.run_wrk(url, args.duration, args.connections, args.load_cpu,
+                           case.wrk_args, on_tick=sample)
+        wall = time.monotonic() - t0
+        if pid:
+            if not alive(pid):
+                raise BenchError(f"{name} died during the load")
+            res["cpu_s"] = measure.cpu_seconds(pid) - cpu0
+            res["cpu_us_per_req"] = res["cpu_s"] * 1e6 / res["requests"] if res["requests"] else None
+            res["cpu_pct"] = 100.0 * res["cpu_s"] / wall
+            now_rss, res["hwm_kb"] = measure.memory_kb(pid)
+            res["rss_kb"] = rss[-1] if rss else now_rss
+        res["wall_s"] = wall
+        if not measure.busy_builders():
+            return res
+        log(f"a build ran during the {name} run; measuring it again")
+    raise BenchError("builds kept running during measurements")
+
+
+def run(args):
+    case = CASES[args.case]
+    procs.exit_on_signals()
+    os.sched_setaffinity(0, {args.load_cpu})  # the harness itself stays off the proxy CPU
+    explicit = args.proxies is not None
+    names = args.proxies.split(",") if explicit else ["mosn", "haproxy", "envoy"]
+    chosen = select_peers(names, explicit, args.binaries, case)
+    if not chosen and args.no_direct:
+        raise BenchError("nothing to measure")
+    wait_until_quiet(args.max_wait)
+    body = backend.BODIES[case.path]
+
+    workdir = tempfile.mkdtemp(prefix="mosn-bench-")
+    pr = procs.Procs()
+    targets, commands, versions, configs = [], {}, {}, {}
+    runs = []
+    try:
+        backend_port = procs.free_ports(1)[0]
+        _, argv = backend.start(pr, workdir, backend_port, args.load_cpu)
+        commands["backend"] = " ".join(procs.pinned(args.load_cpu, argv))
+        versions["backend"] = version(PEERS["nginx"], argv[0])
+        if not args.no_direct:
+            targets.append(("direct", None, backend_port))
+        for peer, binary, template in chosen:
+            pid, port, argv, configs[peer.name] = start_proxy(pr, peer, binary, template, workdir,
+                                          backend_port, args.proxy_cpu)
+            log(f"started {peer.name} pid {pid} on 127.0.0.1:{port}: {' '.join(argv)}")
+            commands[peer.name] = " ".join(argv)
+            versions[peer.name] = version(peer, binary)
+            targets.append((peer.name, pid, port))
+        for name, _, port in targets:
+            check_response(f"http://127.0.0.1:{port}{case.path}", body)
+        commands["load"] = " ".join(procs.pinned(args.load_cpu, load.wrk_argv(
+            "http://127.0.0.1:PORT" + case.path, args.duration, args.connections,
+            extra=case.wrk_args)))
+        for name, pid, port in targets:
+            log(f"warm-up {name} {args.warmup}s")
+            load.run_wrk(f"http://127.0.0.1:{port}{case.path}", args.warmup,
+                         args.connections, args.load_cpu, case.wrk_args)
+        for rnd in range(1, args.rounds + 1):
+            k = (rnd - 1) % len(targets)
+            for name, pid, port in targets[k:] + targets[:k]:
+                res = measure_once(name, pid, f"http://127.0.0.1:{port}{case.path}",
+                                   args, case, pr.alive)
+                res.update(proxy=name, round=rnd)
+                runs.append(res)
+                log(f"round {rnd}/{args.rounds} {name}: {res['rps']:.0f} req/s"
+                    + (f", {res['cpu_us_per_req']:.2f} CPU µs/req" if pid else "")
+                    + (f", ERRORS {res['socket_errors'] + res['non_2xx']}"
+                       if res["socket_errors"] or res["non_2xx"] else ""))
+    except procs.StartError as e:
+        raise BenchError(str(e)) from None
+    finally:
+        pr.stop_all()
+        if args.keep_tmp:
+            log(f"kept {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    meta = {"case": case.name, "description": case.description, "rounds": args.rounds,
+            "duration": args.duration, "warmup": args.warmup,
+            "connections": args.connections, "proxy_cpu": args.proxy_cpu,
+            "load_cpu": args.load_cpu, "subject": args.subject,
+            "commands": commands, "versions": versions, "configs": configs,
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "nproc": os.cpu_count(),
+            "loadavg_end": open("/proc/loadavg").read().split()[:3]}
+    return meta, runs, [t[0] for t in targets]

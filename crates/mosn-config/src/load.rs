@@ -1,0 +1,81 @@
+//! Reading a config file: JSON or YAML text to a decoded, validated [`MosnConfig`].
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::decode::decode;
+use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::model::MosnConfig;
+use crate::validate::validate;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Yaml,
+}
+
+impl Format {
+    /// `.yaml` and `.yml` files are YAML; anything else is JSON, as in MOSN.
+    pub fn of_path(path: &Path) -> Format {
+        match path.extension().and_then(|e| e.to_str()) {
+            Some(ext) if ext.eq_ignore_ascii_case("yaml") || ext.eq_ignore_ascii_case("yml") => {
+                Format::Yaml
+            }
+            _ => Format::Json,
+        }
+    }
+}
+
+/// A config that can run, with the warnings found on the way.
+#[derive(Debug)]
+pub struct Loaded {
+    pub config: MosnConfig,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Every problem found, warnings included; at least one is an error.
+#[derive(Debug)]
+pub struct Rejected {
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+pub fn load_file(path: &Path) -> Result<Loaded, Rejected> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|err| reject(format!("cannot read {}: {err}", path.display())))?;
+    parse_text(&text, Format::of_path(path))
+}
+
+pub fn parse_text(text: &str, format: Format) -> Result<Loaded, Rejected> {
+    let value = parse_tree(text, format).map_err(reject)?;
+    let mut diags = Diagnostics::default();
+    let config = decode::<MosnConfig>(&value, "", &mut diags);
+    // Validation after a decoding error would report paths shifted by dropped list elements.
+    if let Some(config) = config.filter(|_| !diags.has_errors()) {
+        validate(&config, &mut diags);
+        if !diags.has_errors() {
+            return Ok(Loaded {
+                config,
+                warnings: diags.into_items(),
+            });
+        }
+    }
+    Err(Rejected {
+        diagnostics: diags.into_items(),
+    })
+}
+
+fn parse_tree(text: &str, format: Format) -> Result<Value, String> {
+    match format {
+        Format::Json => serde_json::from_str(text).map_err(|err| format!("invalid JSON: {err}")),
+        Format::Yaml => serde_saphyr::from_str(text).map_err(|err| format!("invalid YAML: {err}")),
+    }
+}
+
+fn reject(message: String) -> Rejected {
+    let mut diags = Diagnostics::default();
+    diags.error("", message);
+    Rejected {
+        diagnostics: diags.into_items(),
+    }
+}

@@ -1,0 +1,98 @@
+use std::fmt;
+
+use serde::de::{self, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
+
+use super::{Listener, RouterConfiguration};
+use crate::decode::list;
+use crate::duration::GoDuration;
+
+/// `servers[]`: one MOSN server with its listeners and routers.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ServerConfig {
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub mosn_server_name: String,
+    /// `stdout`, `stderr` or a file path; empty means stderr.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub default_log_path: String,
+    /// TRACE, DEBUG, INFO, WARN, ERROR, CRITICAL or FATAL; empty means INFO.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub default_log_level: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub global_log_roller: String,
+    /// MOSN's raw-epoll mode; here it selects the thread-per-core IO model.
+    pub use_netpoll_mode: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub graceful_timeout: Option<GoDuration>,
+    pub processor: Processor,
+    #[serde(deserialize_with = "list")]
+    pub listeners: Vec<Listener>,
+    #[serde(deserialize_with = "list")]
+    pub routers: Vec<RouterConfiguration>,
+    pub optimize_local_write: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub close_graceful: Option<Value>,
+}
+
+/// `processor`: a number of workers, or `"auto"` for one per CPU.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Processor {
+    /// Not set: one per CPU, as MOSN does.
+    #[default]
+    Unset,
+    Auto,
+    Count(usize),
+}
+
+impl Processor {
+    /// The number of workers this setting asks for on a machine with `cpus` CPUs.
+    pub fn workers(self, cpus: usize) -> usize {
+        match self {
+            Processor::Unset | Processor::Auto | Processor::Count(0) => cpus.max(1),
+            Processor::Count(n) => n,
+        }
+    }
+}
+
+impl Serialize for Processor {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Processor::Unset => serializer.serialize_u64(0),
+            Processor::Auto => serializer.serialize_str("auto"),
+            Processor::Count(n) => serializer.serialize_u64(*n as u64),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Processor {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ProcessorVisitor;
+        impl Visitor<'_> for ProcessorVisitor {
+            type Value = Processor;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a number of workers or \"auto\"")
+            }
+            fn visit_u64<E: de::Error>(self, n: u64) -> Result<Processor, E> {
+                let n = usize::try_from(n).map_err(E::custom)?;
+                Ok(if n == 0 {
+                    Processor::Unset
+                } else {
+                    Processor::Count(n)
+                })
+            }
+            fn visit_i64<E: de::Error>(self, n: i64) -> Result<Processor, E> {
+                Err(E::invalid_value(de::Unexpected::Signed(n), &self))
+            }
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<Processor, E> {
+                if text.eq_ignore_ascii_case("auto") {
+                    Ok(Processor::Auto)
+                } else {
+                    Err(E::invalid_value(de::Unexpected::Str(text), &self))
+                }
+            }
+        }
+        deserializer.deserialize_any(ProcessorVisitor)
+    }
+}

@@ -1,0 +1,309 @@
+//! Checks that need the whole decoded tree: addresses, names that refer to each other,
+//! settings that exclude each other. Every problem names its JSON path.
+
+use std::collections::HashSet;
+use std::net::IpAddr;
+
+use serde_json::Value;
+
+use crate::address::{ListenAddress, parse_host_port, parse_socket_addr};
+use crate::decode::decode;
+use crate::defaults::{HOST_WEIGHT_MAX, HOST_WEIGHT_MIN};
+use crate::diagnostics::{Diagnostics, index, join};
+use crate::model::{
+    CidrRange, Cluster, FilterChain, Listener, MosnConfig, ProxyConfig, RouterConfiguration,
+    TcpProxyConfig,
+};
+
+/// Cluster types MOSN knows; all but STRICT_DNS behave as SIMPLE here.
+const CLUSTER_TYPES: &[&str] = &[
+    "SIMPLE",
+    "STRICT_DNS",
+    "STATIC",
+    "DYNAMIC",
+    "EDS",
+    "ORIGINAL_DST",
+];
+
+/// `lb_type` values MOSN knows. Unknown ones fall back to round robin, as in MOSN.
+pub const LB_TYPES: &[&str] = &[
+    "LB_ROUNDROBIN",
+    "LB_RANDOM",
+    "LB_WEIGHTED_ROUNDROBIN",
+    "LB_ORIGINAL_DST",
+    "LB_LEAST_REQUEST",
+    "LB_MAGLEV",
+    "LB_REQUEST_ROUNDROBIN",
+    "LB_LEAST_CONNECTION",
+    "LB_PEAK_EWMA",
+];
+
+/// The names a config defines, which other parts of it refer to.
+struct Names<'a> {
+    clusters: HashSet<&'a str>,
+    routers: HashSet<&'a str>,
+}
+
+pub fn validate(config: &MosnConfig, diags: &mut Diagnostics) {
+    let clusters = unique_names(
+        config
+            .cluster_manager
+            .clusters
+            .iter()
+            .map(|c| c.name.as_str()),
+        "cluster_manager.clusters",
+        "name",
+        diags,
+    );
+    let mut routers = HashSet::new();
+    for (i, server) in config.servers.iter().enumerate() {
+        let path = format!("servers[{i}].routers");
+        routers.extend(unique_names(
+            server.routers.iter().map(|r| r.router_config_name.as_str()),
+            &path,
+            "router_config_name",
+            diags,
+        ));
+    }
+    let names = Names { clusters, routers };
+
+    for (i, cluster) in config.cluster_manager.clusters.iter().enumerate() {
+        validate_cluster(cluster, &index("cluster_manager.clusters", i), diags);
+    }
+    for (i, server) in config.servers.iter().enumerate() {
+        let server_path = index("servers", i);
+        let listeners = server.listeners.iter().map(|l| l.name.as_str());
+        unique_names(listeners, &join(&server_path, "listeners"), "name", diags);
+        for (j, listener) in server.listeners.iter().enumerate() {
+            validate_listener(
+                listener,
+                &index(&join(&server_path, "listeners"), j),
+                &names,
+                diags,
+            );
+        }
+        for (j, router) in server.routers.iter().enumerate() {
+            validate_router(
+                router,
+                &index(&join(&server_path, "routers"), j),
+                &names,
+                diags,
+            );
+        }
+    }
+    if let Some(admin) = &config.admin
+        && let Err(problem) = admin.address.socket_address.socket_addr()
+    {
+        diags.error("admin.address.socket_address.address", problem);
+    }
+}
+
+/// Reports empty and repeated names; returns the set of names.
+fn unique_names<'a>(
+    names: impl Iterator<Item = &'a str>,
+    list_path: &str,
+    key: &str,
+    diags: &mut Diagnostics,
+) -> HashSet<&'a str> {
+    let mut seen = HashSet::new();
+    for (i, name) in names.enumerate() {
+        let path = join(&index(list_path, i), key);
+        if name.is_empty() {
+            diags.error(path, "must not be empty");
+        } else if !seen.insert(name) {
+            diags.error(path, format!("{name:?} is defined twice"));
+        }
+    }
+    seen
+}
+
+fn validate_cluster(cluster: &Cluster, path: &str, diags: &mut Diagnostics) {
+    let kind = cluster.kind.to_ascii_uppercase();
+    if !kind.is_empty() && !CLUSTER_TYPES.contains(&kind.as_str()) {
+        diags.warn(
+            join(path, "type"),
+            format!("unknown cluster type {:?}, read as SIMPLE", cluster.kind),
+        );
+    }
+    if !cluster.lb_type.is_empty() && !LB_TYPES.contains(&cluster.lb_type.as_str()) {
+        diags.warn(
+            join(path, "lb_type"),
+            format!("unknown lb_type {:?}, using LB_ROUNDROBIN", cluster.lb_type),
+        );
+    }
+    let dns = kind == "STRICT_DNS";
+    for (i, host) in cluster.hosts.iter().enumerate() {
+        let host_path = index(&join(path, "hosts"), i);
+        let parsed = if dns {
+            parse_host_port(&host.address).map(drop)
+        } else {
+            parse_socket_addr(&host.address).map(drop)
+        };
+        if let Err(problem) = parsed {
+            diags.error(join(&host_path, "address"), problem);
+        }
+        if host.weight != 0 && !(HOST_WEIGHT_MIN..=HOST_WEIGHT_MAX).contains(&host.weight) {
+            diags.warn(
+                join(&host_path, "weight"),
+                format!(
+                    "weight {} is outside 1..=128, clamped to {}",
+                    host.weight,
+                    host.effective_weight()
+                ),
+            );
+        }
+    }
+}
+
+fn validate_listener(listener: &Listener, path: &str, names: &Names, diags: &mut Diagnostics) {
+    match listener.listen_address() {
+        Err(problem) => diags.error(join(path, "address"), problem),
+        Ok(ListenAddress::Udp(_)) => diags.warn(
+            join(path, "network"),
+            "udp listeners are not supported yet; this listener is skipped",
+        ),
+        Ok(_) => {}
+    }
+    if listener.filter_chains.is_empty() {
+        diags.warn(
+            join(path, "filter_chains"),
+            "no filter chain: connections are accepted and closed",
+        );
+    }
+    if listener.filter_chains.len() > 1 {
+        diags.warn(
+            join(path, "filter_chains"),
+            "only the first filter chain is used, as in MOSN",
+        );
+    }
+    for (i, chain) in listener.filter_chains.iter().enumerate() {
+        validate_filter_chain(chain, &index(&join(path, "filter_chains"), i), names, diags);
+    }
+}
+
+fn validate_filter_chain(chain: &FilterChain, path: &str, names: &Names, diags: &mut Diagnostics) {
+    if chain.tls_context.is_some() && !chain.tls_context_set.is_empty() {
+        diags.error(
+            path,
+            "tls_context and tls_context_set are both set: use one of them",
+        );
+    }
+    for (i, filter) in chain.filters.iter().enumerate() {
+        let filter_path = index(&join(path, "filters"), i);
+        let config = Value::Object(filter.config.clone());
+        let config_path = join(&filter_path, "config");
+        match filter.kind.as_str() {
+            "tcp_proxy" => {
+                if let Some(tcp) = decode::<TcpProxyConfig>(&config, &config_path, diags) {
+                    validate_tcp_proxy(&tcp, &config_path, names, diags);
+                }
+            }
+            "proxy" => {
+                if let Some(proxy) = decode::<ProxyConfig>(&config, &config_path, diags) {
+                    validate_proxy(&proxy, &config_path, names, diags);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn validate_tcp_proxy(tcp: &TcpProxyConfig, path: &str, names: &Names, diags: &mut Diagnostics) {
+    if tcp.cluster.is_empty() && tcp.routes.is_empty() {
+        diags.error(path, "tcp_proxy needs a cluster or routes");
+    }
+    check_cluster_ref(&tcp.cluster, &join(path, "cluster"), names, diags);
+    for (i, route) in tcp.routes.iter().enumerate() {
+        let route_path = index(&join(path, "routes"), i);
+        if route.cluster.is_empty() {
+            diags.error(join(&route_path, "cluster"), "must not be empty");
+        }
+        check_cluster_ref(&route.cluster, &join(&route_path, "cluster"), names, diags);
+        for (key, ranges) in [
+            ("source_addrs", &route.source_addrs),
+            ("destination_addrs", &route.destination_addrs),
+        ] {
+            for (j, range) in ranges.iter().enumerate() {
+                if let Err(problem) = range.parse() {
+                    diags.error(index(&join(&route_path, key), j), problem);
+                }
+            }
+        }
+    }
+}
+
+fn validate_proxy(proxy: &ProxyConfig, path: &str, names: &Names, diags: &mut Diagnostics) {
+    if proxy.downstream_protocol.is_empty() {
+        diags.error(
+            join(path, "downstream_protocol"),
+            "must be set (Http1, Http2, Auto, bolt, ...)",
+        );
+    }
+    let router = &proxy.router_config_name;
+    if !router.is_empty() && !names.routers.contains(router.as_str()) {
+        diags.error(
+            join(path, "router_config_name"),
+            format!("router {router:?} does not exist in servers[].routers"),
+        );
+    }
+}
+
+fn validate_router(
+    router: &RouterConfiguration,
+    path: &str,
+    names: &Names,
+    diags: &mut Diagnostics,
+) {
+    for (i, vhost) in router.virtual_hosts.iter().enumerate() {
+        let vhost_path = index(&join(path, "virtual_hosts"), i);
+        for (j, route) in vhost.routers.iter().enumerate() {
+            let route_path = index(&join(&vhost_path, "routers"), j);
+            if route.route.is_none() && route.redirect.is_none() && route.direct_response.is_none()
+            {
+                diags.warn(
+                    &route_path,
+                    "no route, redirect or direct_response: the route matches and answers 404",
+                );
+            }
+            let Some(action) = &route.route else { continue };
+            let action_path = join(&route_path, "route");
+            check_cluster_ref(
+                &action.cluster_name,
+                &join(&action_path, "cluster_name"),
+                names,
+                diags,
+            );
+            for (k, weighted) in action.weighted_clusters.iter().enumerate() {
+                let cluster_path = join(
+                    &index(&join(&action_path, "weighted_clusters"), k),
+                    "cluster.name",
+                );
+                check_cluster_ref(&weighted.cluster.name, &cluster_path, names, diags);
+            }
+        }
+    }
+}
+
+fn check_cluster_ref(name: &str, path: &str, names: &Names, diags: &mut Diagnostics) {
+    if !name.is_empty() && !names.clusters.contains(name) {
+        diags.error(
+            path,
+            format!("cluster {name:?} does not exist in cluster_manager.clusters"),
+        );
+    }
+}
+
+impl CidrRange {
+    /// The network address and prefix length, checked.
+    pub fn parse(&self) -> Result<(IpAddr, u32), String> {
+        let ip: IpAddr = self
+            .address
+            .parse()
+            .map_err(|_| format!("invalid ip address {:?}", self.address))?;
+        let max = if ip.is_ipv4() { 32 } else { 128 };
+        if self.length > max {
+            return Err(format!("prefix length {} is over {max}", self.length));
+        }
+        Ok((ip, self.length))
+    }
+}
