@@ -23,7 +23,8 @@ def run_wrk(url, duration, connections, cpu, extra=(), on_tick=None):
     """
     argv = procs.pinned(cpu, wrk_argv(url, duration, connections, extra=extra))
     p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                         stdin=subprocess.DEVNULL, text=True)
+                         stdin=subprocess.DEVNULL, text=True,
+                         preexec_fn=procs._die_with_parent)
     try:
         for _ in range(int((duration + 30) / 0.5)):  # bounded: duration + 30 s
             try:

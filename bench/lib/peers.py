@@ -9,6 +9,7 @@ import subprocess
 from dataclasses import dataclass
 from typing import Callable
 
+DEFAULT = ["mosn", "haproxy", "envoy"]  # what `bench/run` compares unless told otherwise
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SBIN = "/usr/sbin:/usr/local/sbin"
 
@@ -52,7 +53,8 @@ PEERS = {p.name: p for p in [
                             "--disable-hot-restart"],
          lambda b: [b, "--version"]),
     Peer("nginx", "nginx.conf", lambda: _which("nginx"),
-         lambda b, cfg, d: [b, "-p", d + "/", "-e", os.path.join(d, "error.log"), "-c", cfg],
+         lambda b, cfg, d: [b, "-p", d + "/", "-e", os.path.join(d, "error.log"), "-c", cfg,
+                            "-g", "daemon off;"],
          lambda b: [b, "-v"]),
 ]}
 

@@ -2,6 +2,7 @@
 
 Everything started goes through Procs, which stops it by PID on exit.
 """
+import ctypes
 import os
 import signal
 import socket
@@ -44,6 +45,12 @@ def tail(path, lines=20):
         return ""
 
 
+def _die_with_parent():
+    """In the child: get SIGKILL if the harness dies without cleaning up (e.g. kill -9)."""
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
 class StartError(RuntimeError):
     pass
 
@@ -59,7 +66,8 @@ class Procs:
         log = open(log_path, "wb")
         try:
             p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log,
-                                 stderr=subprocess.STDOUT, start_new_session=True)
+                                 stderr=subprocess.STDOUT, start_new_session=True,
+                                 preexec_fn=_die_with_parent)
         finally:
             log.close()
         self.procs.append((name, p, log_path))

@@ -9,7 +9,7 @@ import urllib.request
 
 from . import backend, load, measure, procs
 from .cases import CASES
-from .peers import PEERS, version
+from .peers import DEFAULT, PEERS, version
 
 
 class BenchError(RuntimeError):
@@ -102,11 +102,13 @@ def measure_once(name, pid, url, args, case, alive):
         res = load.run_wrk(url, args.duration, args.connections, args.load_cpu,
                            case.wrk_args, on_tick=sample)
         wall = time.monotonic() - t0
+        if not res["requests"]:
+            raise BenchError(f"no request completed through {name}:\n{res['raw']}")
         if pid:
             if not alive(pid):
                 raise BenchError(f"{name} died during the load")
             res["cpu_s"] = measure.cpu_seconds(pid) - cpu0
-            res["cpu_us_per_req"] = res["cpu_s"] * 1e6 / res["requests"] if res["requests"] else None
+            res["cpu_us_per_req"] = res["cpu_s"] * 1e6 / res["requests"]
             res["cpu_pct"] = 100.0 * res["cpu_s"] / wall
             now_rss, res["hwm_kb"] = measure.memory_kb(pid)
             res["rss_kb"] = rss[-1] if rss else now_rss
@@ -122,7 +124,7 @@ def run(args):
     procs.exit_on_signals()
     os.sched_setaffinity(0, {args.load_cpu})  # the harness itself stays off the proxy CPU
     explicit = args.proxies is not None
-    names = args.proxies.split(",") if explicit else ["mosn", "haproxy", "envoy"]
+    names = args.proxies.split(",") if explicit else DEFAULT
     chosen = select_peers(names, explicit, args.binaries, case)
     if not chosen and args.no_direct:
         raise BenchError("nothing to measure")
@@ -141,8 +143,9 @@ def run(args):
         if not args.no_direct:
             targets.append(("direct", None, backend_port))
         for peer, binary, template in chosen:
-            pid, port, argv, configs[peer.name] = start_proxy(pr, peer, binary, template, workdir,
-                                          backend_port, args.proxy_cpu)
+            pid, port, argv, config = start_proxy(pr, peer, binary, template, workdir,
+                                                  backend_port, args.proxy_cpu)
+            configs[peer.name] = config
             log(f"started {peer.name} pid {pid} on 127.0.0.1:{port}: {' '.join(argv)}")
             commands[peer.name] = " ".join(argv)
             versions[peer.name] = version(peer, binary)

@@ -79,3 +79,40 @@ mod tests {
         assert!(parse_host_port("a:99999").is_err());
     }
 }
+
+/// Parses MOSN's port lists: `"80,8000-9000"`. Empty means no restriction.
+pub fn parse_port_ranges(text: &str) -> Result<Vec<(u16, u16)>, String> {
+    if text.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    text.split(',')
+        .map(|item| {
+            let item = item.trim();
+            let invalid = || format!("invalid port range {item:?}: expected a port or min-max");
+            let (min, max) = item.split_once('-').unwrap_or((item, item));
+            let min: u16 = min.trim().parse().map_err(|_| invalid())?;
+            let max: u16 = max.trim().parse().map_err(|_| invalid())?;
+            if min > max {
+                return Err(invalid());
+            }
+            Ok((min, max))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod port_tests {
+    use super::parse_port_ranges;
+
+    #[test]
+    fn port_lists_parse_and_refuse_garbage() {
+        assert_eq!(
+            parse_port_ranges("80, 8000-9000"),
+            Ok(vec![(80, 80), (8000, 9000)])
+        );
+        assert_eq!(parse_port_ranges(""), Ok(vec![]));
+        for bad in ["x", "9000-80", "1-", "70000"] {
+            assert!(parse_port_ranges(bad).is_err(), "{bad}");
+        }
+    }
+}

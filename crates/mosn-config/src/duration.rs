@@ -157,13 +157,22 @@ impl<'de> Deserialize<'de> for GoDuration {
         impl Visitor<'_> for DurationVisitor {
             type Value = GoDuration;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a Go duration string such as \"1s\"")
+                f.write_str("a Go duration string such as \"1s\", or a number of nanoseconds")
+            }
+            /// Go's `time.Duration` fields (tcp_proxy's `idle_timeout`) are nanosecond numbers.
+            fn visit_u64<E: de::Error>(self, nanos: u64) -> Result<GoDuration, E> {
+                Ok(GoDuration(Duration::from_nanos(nanos)))
+            }
+            fn visit_i64<E: de::Error>(self, nanos: i64) -> Result<GoDuration, E> {
+                Err(E::custom(format!(
+                    "negative duration {nanos} is not allowed"
+                )))
             }
             fn visit_str<E: de::Error>(self, text: &str) -> Result<GoDuration, E> {
                 parse(text).map(GoDuration).map_err(E::custom)
             }
         }
-        deserializer.deserialize_str(DurationVisitor)
+        deserializer.deserialize_any(DurationVisitor)
     }
 }
 

@@ -6,10 +6,10 @@ use std::net::IpAddr;
 
 use serde_json::Value;
 
-use crate::address::{ListenAddress, parse_host_port, parse_socket_addr};
+use crate::address::{ListenAddress, parse_host_port, parse_port_ranges, parse_socket_addr};
 use crate::decode::decode;
 use crate::defaults::{HOST_WEIGHT_MAX, HOST_WEIGHT_MIN};
-use crate::diagnostics::{Diagnostics, index, join};
+use crate::diagnostics::{Diagnostics, Severity, index, join};
 use crate::model::{
     CidrRange, Cluster, FilterChain, Listener, MosnConfig, ProxyConfig, RouterConfiguration,
     TcpProxyConfig,
@@ -44,7 +44,26 @@ struct Names<'a> {
     routers: HashSet<&'a str>,
 }
 
+/// Log levels MOSN's config accepts (uppercase only).
+pub const LOG_LEVELS: &[&str] = &["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"];
+
 pub fn validate(config: &MosnConfig, diags: &mut Diagnostics) {
+    match config.servers.len() {
+        0 => diags.error(
+            "servers",
+            "no server found: a config needs exactly one server",
+        ),
+        1 => {}
+        _ => diags.error("servers", "only one server is supported (as in MOSN)"),
+    }
+    for (key, present) in [
+        ("dynamic_resources", config.dynamic_resources.is_some()),
+        ("static_resources", config.static_resources.is_some()),
+    ] {
+        if present {
+            diags.warn(key, "xDS is not supported yet: ignored");
+        }
+    }
     let clusters = unique_names(
         config
             .cluster_manager
@@ -53,6 +72,7 @@ pub fn validate(config: &MosnConfig, diags: &mut Diagnostics) {
             .map(|c| c.name.as_str()),
         "cluster_manager.clusters",
         "name",
+        Severity::Warning,
         diags,
     );
     let mut routers = HashSet::new();
@@ -62,6 +82,7 @@ pub fn validate(config: &MosnConfig, diags: &mut Diagnostics) {
             server.routers.iter().map(|r| r.router_config_name.as_str()),
             &path,
             "router_config_name",
+            Severity::Warning,
             diags,
         ));
     }
@@ -72,8 +93,26 @@ pub fn validate(config: &MosnConfig, diags: &mut Diagnostics) {
     }
     for (i, server) in config.servers.iter().enumerate() {
         let server_path = index("servers", i);
-        let listeners = server.listeners.iter().map(|l| l.name.as_str());
-        unique_names(listeners, &join(&server_path, "listeners"), "name", diags);
+        if !server.default_log_level.is_empty()
+            && !LOG_LEVELS.contains(&server.default_log_level.as_str())
+        {
+            diags.warn(
+                join(&server_path, "default_log_level"),
+                format!("unknown log level {:?} (expected one of {LOG_LEVELS:?}): using INFO, as MOSN does", server.default_log_level),
+            );
+        }
+        let listeners = server
+            .listeners
+            .iter()
+            .map(|l| l.name.as_str())
+            .filter(|n| !n.is_empty());
+        unique_names(
+            listeners,
+            &join(&server_path, "listeners"),
+            "name",
+            Severity::Error,
+            diags,
+        );
         for (j, listener) in server.listeners.iter().enumerate() {
             validate_listener(
                 listener,
@@ -98,11 +137,13 @@ pub fn validate(config: &MosnConfig, diags: &mut Diagnostics) {
     }
 }
 
-/// Reports empty and repeated names; returns the set of names.
+/// Reports empty names (an error) and repeated ones (at `repeated` severity: MOSN lets a later
+/// cluster or router replace an earlier one); returns the set of names.
 fn unique_names<'a>(
     names: impl Iterator<Item = &'a str>,
     list_path: &str,
     key: &str,
+    repeated: Severity,
     diags: &mut Diagnostics,
 ) -> HashSet<&'a str> {
     let mut seen = HashSet::new();
@@ -111,7 +152,13 @@ fn unique_names<'a>(
         if name.is_empty() {
             diags.error(path, "must not be empty");
         } else if !seen.insert(name) {
-            diags.error(path, format!("{name:?} is defined twice"));
+            match repeated {
+                Severity::Error => diags.error(path, format!("{name:?} is defined twice")),
+                Severity::Warning => diags.warn(
+                    path,
+                    format!("{name:?} is defined twice: the later one wins, as in MOSN"),
+                ),
+            }
         }
     }
     seen
@@ -213,6 +260,12 @@ fn validate_tcp_proxy(tcp: &TcpProxyConfig, path: &str, names: &Names, diags: &m
         diags.error(path, "tcp_proxy needs a cluster or routes");
     }
     check_cluster_ref(&tcp.cluster, &join(path, "cluster"), names, diags);
+    if !tcp.cluster.is_empty() && !tcp.routes.is_empty() {
+        diags.warn(
+            join(path, "routes"),
+            "ignored: cluster is set, and it takes every connection (as in MOSN)",
+        );
+    }
     for (i, route) in tcp.routes.iter().enumerate() {
         let route_path = index(&join(path, "routes"), i);
         if route.cluster.is_empty() {
@@ -227,6 +280,14 @@ fn validate_tcp_proxy(tcp: &TcpProxyConfig, path: &str, names: &Names, diags: &m
                 if let Err(problem) = range.parse() {
                     diags.error(index(&join(&route_path, key), j), problem);
                 }
+            }
+        }
+        for (key, ports) in [
+            ("SourcePort", &route.source_port),
+            ("DestinationPort", &route.destination_port),
+        ] {
+            if let Err(problem) = parse_port_ranges(ports) {
+                diags.error(join(&route_path, key), problem);
             }
         }
     }

@@ -31,26 +31,51 @@ pub struct TcpProxyConfig {
     pub routes: Vec<TcpRoute>,
 }
 
-/// A `tcp_proxy` route: connections from `source_addrs` to `destination_addrs` go to `cluster`.
+/// A `tcp_proxy` route: connections from `SourceAddrs`/`SourcePort` to
+/// `DestinationAddrs`/`DestinationPort` go to `cluster`. MOSN's keys here are Go field names
+/// (no JSON tags); the snake_case spellings are accepted too. An empty list matches anything
+/// (MOSN matches nothing then, so a route must list all four there).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct TcpRoute {
+    #[serde(rename = "Cluster", alias = "cluster")]
     pub cluster: String,
-    #[serde(skip_serializing_if = "Vec::is_empty", deserialize_with = "list")]
+    #[serde(
+        rename = "SourceAddrs",
+        alias = "source_addrs",
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "list"
+    )]
     pub source_addrs: Vec<CidrRange>,
-    #[serde(skip_serializing_if = "Vec::is_empty", deserialize_with = "list")]
+    #[serde(
+        rename = "DestinationAddrs",
+        alias = "destination_addrs",
+        skip_serializing_if = "Vec::is_empty",
+        deserialize_with = "list"
+    )]
     pub destination_addrs: Vec<CidrRange>,
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub source_ports: String,
-    #[serde(skip_serializing_if = "String::is_empty")]
-    pub destination_ports: String,
+    /// Ports and ranges: `"80,8000-9000"`.
+    #[serde(
+        rename = "SourcePort",
+        alias = "source_port",
+        skip_serializing_if = "String::is_empty"
+    )]
+    pub source_port: String,
+    #[serde(
+        rename = "DestinationPort",
+        alias = "destination_port",
+        skip_serializing_if = "String::is_empty"
+    )]
+    pub destination_port: String,
 }
 
-/// `{"address": "10.0.0.0", "length": 8}`.
+/// `{"Address": "10.0.0.0", "Length": 8}` (Go field names; any case).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct CidrRange {
+    #[serde(rename = "Address")]
     pub address: String,
+    #[serde(rename = "Length")]
     pub length: u32,
 }
 

@@ -85,11 +85,14 @@ impl<'de> Deserialize<'de> for Processor {
             fn visit_i64<E: de::Error>(self, n: i64) -> Result<Processor, E> {
                 Err(E::invalid_value(de::Unexpected::Signed(n), &self))
             }
+            /// MOSN also takes a number written as a string.
             fn visit_str<E: de::Error>(self, text: &str) -> Result<Processor, E> {
                 if text.eq_ignore_ascii_case("auto") {
-                    Ok(Processor::Auto)
-                } else {
-                    Err(E::invalid_value(de::Unexpected::Str(text), &self))
+                    return Ok(Processor::Auto);
+                }
+                match text.trim().parse::<u64>() {
+                    Ok(n) => self.visit_u64(n),
+                    Err(_) => Err(E::invalid_value(de::Unexpected::Str(text), &self)),
                 }
             }
         }

@@ -40,7 +40,7 @@ pub struct TlsConfig {
 }
 
 /// What `config_dump` shows instead of a private key.
-pub const REDACTED: &str = "[redacted]";
+pub const REDACTED: &str = "***REDACTED***";
 
 impl TlsConfig {
     /// Hides the private key, inline PEM or path alike.

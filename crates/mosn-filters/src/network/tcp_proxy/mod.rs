@@ -1,0 +1,142 @@
+//! `tcp_proxy`: each downstream connection gets an upstream connection to a host of the routed
+//! cluster, and bytes flow both ways until both sides have closed or the connection idles out.
+
+mod pump;
+mod route;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use mosn_config::Diagnostics;
+use mosn_config::decode::decode;
+use mosn_config::model::TcpProxyConfig;
+use mosn_net::filter::BoxFuture;
+use mosn_net::idle::Activity;
+use mosn_net::{ChainBuilder, Connection, NetworkFilterFactory, Stream, TerminalFilter};
+use mosn_upstream::ClusterManager;
+use serde_json::{Map, Value};
+
+use crate::FilterContext;
+pub use route::Routes;
+
+pub const NAME: &str = "tcp_proxy";
+
+/// MOSN's idle timeout for proxied TCP connections when `idle_timeout` is not set.
+const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
+/// MOSN tries up to this many hosts when `max_connect_attempts` is not set.
+const DEFAULT_CONNECT_ATTEMPTS: u32 = 3;
+
+pub struct TcpProxy {
+    routes: Routes,
+    idle_timeout: Duration,
+    /// `None`: one per host of the cluster, at most [`DEFAULT_CONNECT_ATTEMPTS`].
+    connect_attempts: Option<u32>,
+    clusters: Arc<ClusterManager>,
+}
+
+/// The registry's builder for `tcp_proxy`.
+pub fn build(
+    config: &Map<String, Value>,
+    context: &FilterContext,
+    path: &str,
+    diags: &mut Diagnostics,
+) -> Option<Arc<dyn NetworkFilterFactory>> {
+    let config: TcpProxyConfig = decode(&Value::Object(config.clone()), path, diags)?;
+    let routes = Routes::new(&config)
+        .map_err(|problem| diags.error(path, problem))
+        .ok()?;
+    let proxy = TcpProxy {
+        routes,
+        idle_timeout: config
+            .idle_timeout
+            .map(|d| d.get())
+            .filter(|d| !d.is_zero())
+            .unwrap_or(DEFAULT_IDLE_TIMEOUT),
+        connect_attempts: Some(config.max_connect_attempts).filter(|n| *n > 0),
+        clusters: Arc::clone(&context.clusters),
+    };
+    Some(Arc::new(TcpProxyFactory(Arc::new(proxy))))
+}
+
+struct TcpProxyFactory(Arc<TcpProxy>);
+
+impl NetworkFilterFactory for TcpProxyFactory {
+    fn add_to_chain(&self, chain: &mut ChainBuilder) {
+        chain.terminate(Arc::clone(&self.0) as Arc<dyn TerminalFilter>);
+    }
+}
+
+impl TerminalFilter for TcpProxy {
+    fn serve(&self, connection: Connection) -> BoxFuture {
+        let routes_cluster = self
+            .routes
+            .cluster_for(connection.info.remote.ip(), connection.info.local.ip())
+            .and_then(|name| {
+                self.clusters
+                    .get(name)
+                    .ok_or(name)
+                    .map_err(|name| log_missing(name, &connection))
+                    .ok()
+            });
+        let idle_timeout = match connection.idle_timeout {
+            Some(listener_idle) if !listener_idle.is_zero() => listener_idle.min(self.idle_timeout),
+            _ => self.idle_timeout,
+        };
+        let attempts = self.connect_attempts;
+        Box::pin(async move {
+            let Some(cluster) = routes_cluster else {
+                tracing::warn!(
+                    connection = connection.info.id,
+                    "tcp_proxy: no route for this connection, closed"
+                );
+                return;
+            };
+            let attempts = attempts
+                .unwrap_or_else(|| (cluster.hosts.len() as u32).clamp(1, DEFAULT_CONNECT_ATTEMPTS));
+            let upstream = match cluster.connect(attempts).await {
+                Ok((stream, _host)) => Stream::Tcp(stream),
+                Err(err) => {
+                    tracing::warn!(connection = connection.info.id, cluster = %cluster.name, "tcp_proxy: {err}");
+                    return;
+                }
+            };
+            relay(connection, upstream, idle_timeout).await;
+        })
+    }
+}
+
+fn log_missing(name: &str, connection: &Connection) {
+    tracing::warn!(
+        connection = connection.info.id,
+        "tcp_proxy: cluster {name:?} does not exist"
+    );
+}
+
+/// Copies both ways until both directions have ended, one fails, or nothing moves for
+/// `idle_timeout`. Half-close passes through: each end of stream becomes a write shutdown.
+async fn relay(connection: Connection, upstream: Stream, idle_timeout: Duration) {
+    let Connection {
+        info,
+        stream: downstream,
+        mut read_filters,
+        mut write_filters,
+        ..
+    } = connection;
+    let activity = Activity::default();
+    let down_to_up = pump::pump(&downstream, &upstream, &activity, |data, end| {
+        read_filters.on_data(data, end)
+    });
+    let up_to_down = pump::pump(&upstream, &downstream, &activity, |data, _| {
+        write_filters.on_write(data)
+    });
+    tokio::select! {
+        result = async { tokio::try_join!(down_to_up, up_to_down) } => {
+            if let Err(err) = result {
+                tracing::debug!(connection = info.id, "tcp_proxy: closed on error: {err}");
+            }
+        }
+        () = activity.idle(Some(idle_timeout)) => {
+            tracing::debug!(connection = info.id, "tcp_proxy: idle for {idle_timeout:?}, closed");
+        }
+    }
+}

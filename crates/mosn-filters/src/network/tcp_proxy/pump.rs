@@ -1,0 +1,41 @@
+//! Copies bytes one way between two streams through a bounded buffer: a chunk is written out
+//! before the next is read, so a slow reader slows the writer down (backpressure), and memory
+//! per direction never exceeds the buffer.
+
+use std::io;
+
+use bytes::BytesMut;
+use mosn_net::idle::Activity;
+use mosn_net::{FilterStatus, Stream};
+
+/// Size of each direction's buffer, MOSN's default connection buffer limit.
+pub const BUFFER_SIZE: usize = 16 * 1024;
+
+/// Pumps `from` into `to` until `from` ends, then half-closes `to`. `filter` sees every chunk
+/// (and `true` at end of stream); data it stops is held until more arrives. A filter that holds
+/// a full buffer ends the pump with an error rather than letting it grow.
+pub async fn pump(
+    from: &Stream,
+    to: &Stream,
+    activity: &Activity,
+    mut filter: impl FnMut(&mut BytesMut, bool) -> FilterStatus,
+) -> io::Result<()> {
+    let mut buf = BytesMut::with_capacity(BUFFER_SIZE);
+    loop {
+        if buf.len() >= BUFFER_SIZE {
+            return Err(io::Error::other("a filter held back a full buffer"));
+        }
+        buf.reserve(BUFFER_SIZE - buf.len());
+        let n = from.read_buf(&mut buf).await?;
+        activity.touch();
+        let end_of_stream = n == 0;
+        if filter(&mut buf, end_of_stream) == FilterStatus::Continue && !buf.is_empty() {
+            to.write_all(&buf).await?;
+            activity.touch();
+            buf.clear();
+        }
+        if end_of_stream {
+            return to.shutdown_write();
+        }
+    }
+}

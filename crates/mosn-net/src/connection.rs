@@ -1,0 +1,45 @@
+//! One accepted downstream connection, as its terminal filter receives it.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use crate::drain::Drain;
+use crate::filter::{ReadFilterChain, WriteFilterChain};
+use crate::stats::ActiveConnection;
+use crate::stream::{Address, Stream};
+
+static NEXT_CONNECTION_ID: AtomicU64 = AtomicU64::new(1);
+
+/// What is known of a connection; listener filters may change it (an original destination).
+#[derive(Debug, Clone)]
+pub struct ConnectionInfo {
+    pub id: u64,
+    pub listener: Arc<str>,
+    pub local: Address,
+    pub remote: Address,
+}
+
+impl ConnectionInfo {
+    pub fn new(listener: Arc<str>, local: Address, remote: Address) -> Self {
+        let id = NEXT_CONNECTION_ID.fetch_add(1, Ordering::Relaxed);
+        ConnectionInfo {
+            id,
+            listener,
+            local,
+            remote,
+        }
+    }
+}
+
+pub struct Connection {
+    pub info: ConnectionInfo,
+    pub stream: Stream,
+    pub read_filters: ReadFilterChain,
+    pub write_filters: WriteFilterChain,
+    /// The listener's `connection_idle_timeout`.
+    pub idle_timeout: Option<Duration>,
+    /// Signalled when the server starts a graceful stop.
+    pub drain: Drain,
+    pub(crate) _active: ActiveConnection,
+}

@@ -1,0 +1,111 @@
+//! The two IO models: one work-stealing runtime, or one single-thread runtime per worker with
+//! its own accept socket (SO_REUSEPORT when the listener asks for it, else a shared socket).
+
+use std::io;
+use std::sync::Arc;
+
+use crate::drain::Drain;
+use crate::listener::{BoundSocket, ListenerSpec, serve};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IoModel {
+    WorkStealing { workers: usize },
+    ThreadPerCore { workers: usize },
+}
+
+impl IoModel {
+    fn workers(self) -> usize {
+        match self {
+            IoModel::WorkStealing { workers } | IoModel::ThreadPerCore { workers } => {
+                workers.max(1)
+            }
+        }
+    }
+}
+
+/// A listener bound for an IO model: one socket per accept loop.
+pub struct BoundListener {
+    pub spec: Arc<ListenerSpec>,
+    sockets: Vec<BoundSocket>,
+}
+
+impl BoundListener {
+    /// Binds now, so that a port in use is reported before anything starts.
+    pub fn bind(spec: Arc<ListenerSpec>, model: IoModel) -> io::Result<BoundListener> {
+        let first = BoundSocket::bind(&spec.address, spec.reuseport)?;
+        let mut sockets = vec![first];
+        if let IoModel::ThreadPerCore { .. } = model {
+            for _ in 1..model.workers() {
+                let next = if spec.reuseport && matches!(sockets[0], BoundSocket::Tcp(_)) {
+                    BoundSocket::bind(&spec.address, true)?
+                } else {
+                    sockets[0].try_clone()?
+                };
+                sockets.push(next);
+            }
+        }
+        Ok(BoundListener { spec, sockets })
+    }
+}
+
+/// The running data plane. Dropping it stops the work-stealing runtime; worker threads of the
+/// thread-per-core model live until the process exits.
+pub struct Workers {
+    _runtime: Option<tokio::runtime::Runtime>,
+}
+
+pub fn start(model: IoModel, listeners: Vec<BoundListener>, drain: Drain) -> io::Result<Workers> {
+    match model {
+        IoModel::WorkStealing { .. } => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(model.workers())
+                .thread_name("mosn-worker")
+                .enable_all()
+                .build()?;
+            for listener in listeners {
+                for socket in listener.sockets {
+                    runtime.spawn(serve_logged(
+                        socket,
+                        Arc::clone(&listener.spec),
+                        drain.clone(),
+                    ));
+                }
+            }
+            Ok(Workers {
+                _runtime: Some(runtime),
+            })
+        }
+        IoModel::ThreadPerCore { .. } => {
+            let mut per_worker: Vec<Vec<(BoundSocket, Arc<ListenerSpec>)>> =
+                (0..model.workers()).map(|_| Vec::new()).collect();
+            for listener in listeners {
+                for (worker, socket) in listener.sockets.into_iter().enumerate() {
+                    per_worker[worker].push((socket, Arc::clone(&listener.spec)));
+                }
+            }
+            for (worker, sockets) in per_worker.into_iter().enumerate() {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()?;
+                let drain = drain.clone();
+                std::thread::Builder::new()
+                    .name(format!("mosn-worker-{worker}"))
+                    .spawn(move || {
+                        runtime.block_on(async move {
+                            for (socket, spec) in sockets {
+                                tokio::spawn(serve_logged(socket, spec, drain.clone()));
+                            }
+                            std::future::pending::<()>().await
+                        })
+                    })?;
+            }
+            Ok(Workers { _runtime: None })
+        }
+    }
+}
+
+async fn serve_logged(socket: BoundSocket, spec: Arc<ListenerSpec>, drain: Drain) {
+    if let Err(err) = serve(socket, Arc::clone(&spec), drain).await {
+        tracing::error!(listener = %spec.name, "listener stopped: {err}");
+    }
+}

@@ -1,0 +1,19 @@
+//! Listeners and connections: sockets, the listener-filter and network-filter chains, idle
+//! detection, graceful draining, and the two IO runtime models.
+
+pub mod connection;
+pub mod drain;
+pub mod filter;
+pub mod idle;
+pub mod io_model;
+pub mod listener;
+pub mod registry;
+pub mod stats;
+pub mod stream;
+
+pub use connection::{Connection, ConnectionInfo};
+pub use filter::{
+    ChainBuilder, FilterChainFactory, FilterStatus, ListenerFilter, NetworkFilterFactory,
+    ReadFilter, TerminalFilter, WriteFilter,
+};
+pub use stream::{Address, Stream};

@@ -1,0 +1,165 @@
+//! Binding listener sockets, and the accept loop that hands connections to the filter chain.
+
+use std::io;
+use std::os::unix::net::UnixListener as StdUnixListener;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use mosn_config::address::ListenAddress;
+use socket2::{Domain, Socket, Type};
+use tokio::net::{TcpListener, UnixListener};
+
+use crate::connection::{Connection, ConnectionInfo};
+use crate::drain::Drain;
+use crate::filter::{FilterChainFactory, FilterStatus, ListenerFilter};
+use crate::stats::ListenerStats;
+use crate::stream::Stream;
+
+const BACKLOG: i32 = 1024;
+
+/// Everything a listener needs to serve its connections.
+pub struct ListenerSpec {
+    pub name: Arc<str>,
+    pub address: ListenAddress,
+    pub reuseport: bool,
+    pub listener_filters: Vec<Arc<dyn ListenerFilter>>,
+    pub chain: FilterChainFactory,
+    pub idle_timeout: Option<Duration>,
+    pub stats: Arc<ListenerStats>,
+}
+
+/// A bound, listening socket, not yet tied to a runtime.
+pub enum BoundSocket {
+    Tcp(std::net::TcpListener),
+    Unix(StdUnixListener),
+}
+
+impl BoundSocket {
+    /// Binds and listens. `reuseport` lets several sockets share the address.
+    pub fn bind(address: &ListenAddress, reuseport: bool) -> io::Result<BoundSocket> {
+        match address {
+            ListenAddress::Tcp(addr) => {
+                let socket = Socket::new(Domain::for_address(*addr), Type::STREAM, None)?;
+                socket.set_reuse_address(true)?;
+                socket.set_reuse_port(reuseport)?;
+                socket.set_nonblocking(true)?;
+                socket.bind(&(*addr).into())?;
+                socket.listen(BACKLOG)?;
+                Ok(BoundSocket::Tcp(socket.into()))
+            }
+            ListenAddress::Unix(path) => {
+                remove_stale_socket(path)?;
+                let listener = StdUnixListener::bind(path)?;
+                listener.set_nonblocking(true)?;
+                Ok(BoundSocket::Unix(listener))
+            }
+            ListenAddress::Udp(_) => Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                "udp listeners are not supported",
+            )),
+        }
+    }
+
+    /// Another handle on the same socket, for another worker.
+    pub fn try_clone(&self) -> io::Result<BoundSocket> {
+        match self {
+            BoundSocket::Tcp(s) => s.try_clone().map(BoundSocket::Tcp),
+            BoundSocket::Unix(s) => s.try_clone().map(BoundSocket::Unix),
+        }
+    }
+}
+
+/// A socket file left by a process that is gone is removed; one in use is an error.
+fn remove_stale_socket(path: &Path) -> io::Result<()> {
+    if !path.exists() {
+        return Ok(());
+    }
+    match std::os::unix::net::UnixStream::connect(path) {
+        Ok(_) => Err(io::Error::new(
+            io::ErrorKind::AddrInUse,
+            "a process is listening on this socket",
+        )),
+        Err(_) => std::fs::remove_file(path),
+    }
+}
+
+enum AcceptSocket {
+    Tcp(TcpListener),
+    Unix(UnixListener),
+}
+
+impl AcceptSocket {
+    fn register(socket: BoundSocket) -> io::Result<AcceptSocket> {
+        match socket {
+            BoundSocket::Tcp(s) => TcpListener::from_std(s).map(AcceptSocket::Tcp),
+            BoundSocket::Unix(s) => UnixListener::from_std(s).map(AcceptSocket::Unix),
+        }
+    }
+
+    async fn accept(&self) -> io::Result<Stream> {
+        match self {
+            AcceptSocket::Tcp(l) => {
+                let (stream, _) = l.accept().await?;
+                stream.set_nodelay(true)?;
+                Ok(Stream::Tcp(stream))
+            }
+            AcceptSocket::Unix(l) => l.accept().await.map(|(stream, _)| Stream::Unix(stream)),
+        }
+    }
+}
+
+/// Accepts connections until draining starts; each connection runs in its own task on the
+/// current runtime. Must be called inside a tokio runtime.
+pub async fn serve(
+    socket: BoundSocket,
+    spec: Arc<ListenerSpec>,
+    mut drain: Drain,
+) -> io::Result<()> {
+    let socket = AcceptSocket::register(socket)?;
+    loop {
+        tokio::select! {
+            biased;
+            () = drain.signaled() => return Ok(()),
+            accepted = socket.accept() => match accepted {
+                Ok(stream) => {
+                    tokio::spawn(handle(stream, Arc::clone(&spec), drain.clone()));
+                }
+                Err(err) => {
+                    tracing::warn!(listener = %spec.name, "accept failed: {err}");
+                    // Out of descriptors or memory: give the connections in flight time to end.
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+        }
+    }
+}
+
+async fn handle(stream: Stream, spec: Arc<ListenerSpec>, drain: Drain) {
+    let active = spec.stats.open();
+    let (Ok(local), Ok(remote)) = (stream.local_addr(), stream.peer_addr()) else {
+        return; // the peer left before we looked
+    };
+    let mut info = ConnectionInfo::new(Arc::clone(&spec.name), local, remote);
+    for filter in &spec.listener_filters {
+        if filter.on_accept(&mut info, &stream) == FilterStatus::Stop {
+            tracing::debug!(listener = %spec.name, connection = info.id, "closed by a listener filter");
+            return;
+        }
+    }
+    let chain = spec.chain.build();
+    let Some(terminal) = chain.terminal else {
+        tracing::debug!(listener = %spec.name, connection = info.id, "no terminal network filter: closed");
+        return;
+    };
+    let connection = Connection {
+        info,
+        stream,
+        read_filters: chain.read,
+        write_filters: chain.write,
+        idle_timeout: spec.idle_timeout,
+        drain,
+        _active: active,
+    };
+    terminal.serve(connection).await;
+}

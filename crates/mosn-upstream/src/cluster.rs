@@ -1,0 +1,113 @@
+//! A cluster: its hosts, its load balancer, and connecting to one of its hosts.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use mosn_config::Diagnostics;
+use mosn_config::diagnostics::{index, join};
+use mosn_config::model;
+use tokio::net::TcpStream;
+
+use crate::host::{Host, HostStats};
+use crate::lb::{LoadBalancer, for_lb_type};
+
+pub struct Cluster {
+    pub name: String,
+    pub hosts: Vec<Arc<Host>>,
+    pub connect_timeout: Duration,
+    lb: Box<dyn LoadBalancer>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("cluster {0:?} has no host")]
+    NoHost(String),
+    #[error("connect to {host} failed: {reason}")]
+    Failed { host: String, reason: String },
+}
+
+impl Cluster {
+    /// Builds a cluster from validated config; problems go to `diags` at `path`.
+    pub fn from_config(config: &model::Cluster, path: &str, diags: &mut Diagnostics) -> Cluster {
+        let dns = config.kind.eq_ignore_ascii_case("STRICT_DNS");
+        let mut hosts = Vec::with_capacity(config.hosts.len());
+        for (i, host) in config.hosts.iter().enumerate() {
+            match Host::from_config(host, dns) {
+                Ok(host) => hosts.push(Arc::new(host)),
+                Err(problem) => {
+                    diags.error(join(&index(&join(path, "hosts"), i), "address"), problem)
+                }
+            }
+        }
+        let (lb, implemented) = for_lb_type(config.lb_type());
+        if !implemented && mosn_config::LB_TYPES.contains(&config.lb_type()) {
+            diags.warn(
+                join(path, "lb_type"),
+                format!(
+                    "{} is not supported yet, using LB_ROUNDROBIN",
+                    config.lb_type()
+                ),
+            );
+        }
+        Cluster {
+            name: config.name.clone(),
+            hosts,
+            connect_timeout: config.connect_timeout(),
+            lb,
+        }
+    }
+
+    /// A host chosen by the load balancer, avoiding `tried` while untried hosts remain.
+    fn choose_host(&self, tried: &[usize]) -> Option<usize> {
+        let count = self.hosts.len();
+        let mut pick = self.lb.choose(count)?;
+        for _ in 0..count {
+            if !tried.contains(&pick) {
+                return Some(pick);
+            }
+            pick = (pick + 1) % count;
+        }
+        Some(pick)
+    }
+
+    /// Connects to a host, trying the next one on failure, `attempts` times in all.
+    pub async fn connect(&self, attempts: u32) -> Result<(TcpStream, Arc<Host>), ConnectError> {
+        let mut tried = Vec::new();
+        let mut last_error = ConnectError::NoHost(self.name.clone());
+        for _ in 0..attempts.max(1) {
+            let Some(pick) = self.choose_host(&tried) else {
+                break;
+            };
+            tried.push(pick);
+            let host = &self.hosts[pick];
+            match self.connect_host(host).await {
+                Ok(stream) => {
+                    HostStats::count(&host.stats.connections_total);
+                    return Ok((stream, Arc::clone(host)));
+                }
+                Err(reason) => {
+                    HostStats::count(&host.stats.connect_failures);
+                    tracing::debug!(cluster = %self.name, host = %host.address, "connect failed: {reason}");
+                    last_error = ConnectError::Failed {
+                        host: host.address.to_string(),
+                        reason,
+                    };
+                }
+            }
+        }
+        Err(last_error)
+    }
+
+    async fn connect_host(&self, host: &Host) -> Result<TcpStream, String> {
+        let attempt = async {
+            let addr = host.address.resolve().await?;
+            let stream = TcpStream::connect(addr).await?;
+            stream.set_nodelay(true)?;
+            Ok::<_, std::io::Error>(stream)
+        };
+        match tokio::time::timeout(self.connect_timeout, attempt).await {
+            Ok(result) => result.map_err(|err| err.to_string()),
+            Err(_) => Err(format!("timed out after {:?}", self.connect_timeout)),
+        }
+    }
+}

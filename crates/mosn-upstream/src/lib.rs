@@ -1,0 +1,10 @@
+//! The upstream side: clusters of hosts, load balancers, and connections to hosts.
+
+pub mod cluster;
+pub mod host;
+pub mod lb;
+pub mod manager;
+
+pub use cluster::{Cluster, ConnectError};
+pub use host::{Host, HostAddress};
+pub use manager::ClusterManager;

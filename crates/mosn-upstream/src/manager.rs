@@ -1,0 +1,41 @@
+//! The cluster manager: every cluster by name, swapped atomically when config changes.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use mosn_config::Diagnostics;
+use mosn_config::diagnostics::index;
+use mosn_config::model::ClusterManagerConfig;
+
+use crate::cluster::Cluster;
+
+pub struct ClusterManager {
+    clusters: ArcSwap<HashMap<String, Arc<Cluster>>>,
+}
+
+impl ClusterManager {
+    pub fn from_config(config: &ClusterManagerConfig, diags: &mut Diagnostics) -> ClusterManager {
+        let clusters = config
+            .clusters
+            .iter()
+            .enumerate()
+            .map(|(i, cluster)| {
+                let built =
+                    Cluster::from_config(cluster, &index("cluster_manager.clusters", i), diags);
+                (cluster.name.clone(), Arc::new(built))
+            })
+            .collect();
+        ClusterManager {
+            clusters: ArcSwap::from_pointee(clusters),
+        }
+    }
+
+    pub fn get(&self, name: &str) -> Option<Arc<Cluster>> {
+        self.clusters.load().get(name).cloned()
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        self.clusters.load().contains_key(name)
+    }
+}
