@@ -116,3 +116,13 @@ mod port_tests {
         }
     }
 }
+
+impl std::fmt::Display for ListenAddress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ListenAddress::Tcp(addr) => write!(f, "{addr}"),
+            ListenAddress::Udp(addr) => write!(f, "udp {addr}"),
+            ListenAddress::Unix(path) => write!(f, "unix {}", path.display()),
+        }
+    }
+}

@@ -15,7 +15,7 @@ pub use diagnostics::{Diagnostic, Diagnostics, Severity};
 pub use duration::GoDuration;
 pub use load::{Format, Loaded, Rejected, load_file, parse_text};
 pub use model::MosnConfig;
-pub use validate::LB_TYPES;
+pub use validate::{LB_TYPES, LOG_LEVELS};
 
 impl MosnConfig {
     /// A copy fit to show: every private key replaced by a marker.

@@ -51,9 +51,10 @@ pub fn parse_text(text: &str, format: Format) -> Result<Loaded, Rejected> {
     let mut diags = Diagnostics::default();
     let config = decode::<MosnConfig>(&value, "", &mut diags);
     // Validation after a decoding error would report paths shifted by dropped list elements.
-    if let Some(config) = config.filter(|_| !diags.has_errors()) {
+    if let Some(mut config) = config.filter(|_| !diags.has_errors()) {
         validate(&config, &mut diags);
         if !diags.has_errors() {
+            name_listeners(&mut config);
             return Ok(Loaded {
                 config,
                 warnings: diags.into_items(),
@@ -63,6 +64,19 @@ pub fn parse_text(text: &str, format: Format) -> Result<Loaded, Rejected> {
     Err(Rejected {
         diagnostics: diags.into_items(),
     })
+}
+
+/// A listener without a name is named by its address, as in MOSN.
+fn name_listeners(config: &mut MosnConfig) {
+    for listener in config
+        .servers
+        .iter_mut()
+        .flat_map(|s| s.listeners.iter_mut())
+    {
+        if listener.name.is_empty() {
+            listener.name = listener.address.clone();
+        }
+    }
 }
 
 fn parse_tree(text: &str, format: Format) -> Result<Value, String> {

@@ -21,14 +21,16 @@ pub use route::Routes;
 
 pub const NAME: &str = "tcp_proxy";
 
-/// MOSN's idle timeout for proxied TCP connections when `idle_timeout` is not set.
+/// MOSN's idle timeout for downstream TCP connections when neither `idle_timeout` nor the
+/// listener's `connection_idle_timeout` is set.
 const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 /// MOSN tries up to this many hosts when `max_connect_attempts` is not set.
 const DEFAULT_CONNECT_ATTEMPTS: u32 = 3;
 
 pub struct TcpProxy {
     routes: Routes,
-    idle_timeout: Duration,
+    /// Set and non-zero: it wins over the listener's `connection_idle_timeout`.
+    idle_timeout: Option<Duration>,
     /// `None`: one per host of the cluster, at most [`DEFAULT_CONNECT_ATTEMPTS`].
     connect_attempts: Option<u32>,
     clusters: Arc<ClusterManager>,
@@ -50,8 +52,7 @@ pub fn build(
         idle_timeout: config
             .idle_timeout
             .map(|d| d.get())
-            .filter(|d| !d.is_zero())
-            .unwrap_or(DEFAULT_IDLE_TIMEOUT),
+            .filter(|d| !d.is_zero()),
         connect_attempts: Some(config.max_connect_attempts).filter(|n| *n > 0),
         clusters: Arc::clone(&context.clusters),
     };
@@ -78,10 +79,12 @@ impl TerminalFilter for TcpProxy {
                     .map_err(|name| log_missing(name, &connection))
                     .ok()
             });
-        let idle_timeout = match connection.idle_timeout {
-            Some(listener_idle) if !listener_idle.is_zero() => listener_idle.min(self.idle_timeout),
-            _ => self.idle_timeout,
-        };
+        let idle_timeout = self
+            .idle_timeout
+            .or(connection.idle_timeout)
+            .unwrap_or(DEFAULT_IDLE_TIMEOUT);
+        // An explicit "0s" on the listener means never, as in MOSN.
+        let idle_timeout = Some(idle_timeout).filter(|d| !d.is_zero());
         let attempts = self.connect_attempts;
         Box::pin(async move {
             let Some(cluster) = routes_cluster else {
@@ -114,7 +117,7 @@ fn log_missing(name: &str, connection: &Connection) {
 
 /// Copies both ways until both directions have ended, one fails, or nothing moves for
 /// `idle_timeout`. Half-close passes through: each end of stream becomes a write shutdown.
-async fn relay(connection: Connection, upstream: Stream, idle_timeout: Duration) {
+async fn relay(connection: Connection, upstream: Stream, idle_timeout: Option<Duration>) {
     let Connection {
         info,
         stream: downstream,
@@ -135,7 +138,7 @@ async fn relay(connection: Connection, upstream: Stream, idle_timeout: Duration)
                 tracing::debug!(connection = info.id, "tcp_proxy: closed on error: {err}");
             }
         }
-        () = activity.idle(Some(idle_timeout)) => {
+        () = activity.idle(idle_timeout) => {
             tracing::debug!(connection = info.id, "tcp_proxy: idle for {idle_timeout:?}, closed");
         }
     }

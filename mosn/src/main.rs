@@ -1,0 +1,64 @@
+//! `mosn`: runs MOSN v2 configs.
+
+mod check;
+mod cli;
+mod logging;
+mod paths;
+mod prepare;
+mod server;
+mod stop;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use mosn_config::{Format, Loaded};
+
+use crate::cli::{Cli, Command};
+
+/// The config `mosn start` runs without `-c`: a tcp_proxy listener on 127.0.0.1:2045 in front of
+/// the admin API on 127.0.0.1:34901, so `curl 127.0.0.1:2045/api/v1/version` answers at once.
+const EMBEDDED_CONFIG: &str = include_str!("default_config.json");
+
+pub fn embedded_config() -> Result<Loaded, String> {
+    mosn_config::parse_text(EMBEDDED_CONFIG, Format::Json)
+        .map_err(|_| "the embedded config is invalid".to_string())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Version => {
+            println!("mosn version {}", server::VERSION);
+            Ok(())
+        }
+        Command::Check { config } => {
+            return if check::check(&config) {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            };
+        }
+        Command::Stop { config } => stop::stop(config.as_deref()),
+        Command::Start(args) => start(&args),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("mosn: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn start(args: &cli::StartArgs) -> Result<(), String> {
+    let loaded = match &args.config {
+        Some(path) => mosn_config::load_file(path).map_err(|rejected| {
+            for problem in &rejected.diagnostics {
+                eprintln!("{problem}");
+            }
+            format!("{}: the config has errors", path.display())
+        })?,
+        None => embedded_config()?,
+    };
+    server::run(loaded, args.config.as_deref(), args)
+}

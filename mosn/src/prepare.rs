@@ -1,0 +1,133 @@
+//! Turns a validated config into the parts the server runs: the cluster manager and each
+//! listener's spec with its filter chain. Binds nothing, so `mosn check` runs it too.
+
+use std::sync::Arc;
+
+use mosn_config::address::ListenAddress;
+use mosn_config::diagnostics::{index, join};
+use mosn_config::model::{Listener, TlsConfig};
+use mosn_config::{Diagnostics, MosnConfig};
+use mosn_filters::FilterContext;
+use mosn_filters::network::NetworkFilterRegistry;
+use mosn_net::listener::ListenerSpec;
+use mosn_net::registry::Registry;
+use mosn_net::stats::ListenerStats;
+use mosn_net::{FilterChainFactory, ListenerFilter};
+use mosn_upstream::ClusterManager;
+
+type ListenerFilterRegistry = Registry<dyn ListenerFilter, FilterContext>;
+
+pub struct Prepared {
+    pub listeners: Vec<Arc<ListenerSpec>>,
+}
+
+pub fn prepare(config: &MosnConfig, diags: &mut Diagnostics) -> Prepared {
+    let clusters = Arc::new(ClusterManager::from_config(&config.cluster_manager, diags));
+    for (i, cluster) in config.cluster_manager.clusters.iter().enumerate() {
+        refuse_tls(
+            cluster.tls_context.as_ref(),
+            &join(&index("cluster_manager.clusters", i), "tls_context"),
+            diags,
+        );
+    }
+    let context = FilterContext { clusters };
+    let network = mosn_filters::network::registry();
+    let listener_filters: ListenerFilterRegistry =
+        Registry::new("listener filter", &["original_dst"]);
+    let mut listeners = Vec::new();
+    for (i, server) in config.servers.iter().enumerate() {
+        for (j, listener) in server.listeners.iter().enumerate() {
+            let path = index(&join(&index("servers", i), "listeners"), j);
+            if let Some(spec) = listener_spec(
+                listener,
+                &path,
+                &network,
+                &listener_filters,
+                &context,
+                diags,
+            ) {
+                listeners.push(Arc::new(spec));
+            }
+        }
+    }
+    Prepared { listeners }
+}
+
+fn listener_spec(
+    listener: &Listener,
+    path: &str,
+    network: &NetworkFilterRegistry,
+    listener_filters: &ListenerFilterRegistry,
+    context: &FilterContext,
+    diags: &mut Diagnostics,
+) -> Option<ListenerSpec> {
+    let address = listener.listen_address().ok()?;
+    if matches!(address, ListenAddress::Udp(_)) || !listener.bind_port {
+        return None; // validation has said why
+    }
+    for (key, present) in [
+        ("stream_filters", !listener.stream_filters.is_empty()),
+        ("access_logs", !listener.access_logs.is_empty()),
+    ] {
+        if present {
+            diags.warn(
+                join(path, key),
+                "not supported yet (they come with the proxy filter): ignored",
+            );
+        }
+    }
+    let listener_filters = listener
+        .listener_filters
+        .iter()
+        .enumerate()
+        .filter_map(|(i, f)| {
+            listener_filters.build(
+                f,
+                context,
+                &index(&join(path, "listener_filters"), i),
+                diags,
+            )
+        })
+        .collect();
+    let chain_path = index(&join(path, "filter_chains"), 0);
+    let chain = listener.filter_chains.first()?;
+    refuse_tls(
+        chain.tls_context.as_ref(),
+        &join(&chain_path, "tls_context"),
+        diags,
+    );
+    for (i, tls) in chain.tls_context_set.iter().enumerate() {
+        refuse_tls(
+            Some(tls),
+            &index(&join(&chain_path, "tls_context_set"), i),
+            diags,
+        );
+    }
+    let factories = chain
+        .filters
+        .iter()
+        .enumerate()
+        .filter_map(|(i, f)| {
+            network.build(f, context, &index(&join(&chain_path, "filters"), i), diags)
+        })
+        .collect();
+    Some(ListenerSpec {
+        name: listener.name.as_str().into(),
+        address,
+        reuseport: listener.reuseport,
+        listener_filters,
+        chain: FilterChainFactory::new(factories),
+        idle_timeout: listener.connection_idle_timeout.map(|d| d.get()),
+        stats: Arc::new(ListenerStats::default()),
+    })
+}
+
+/// TLS is not built yet: serving plaintext where TLS is asked for would be a silent downgrade.
+fn refuse_tls(tls: Option<&TlsConfig>, path: &str, diags: &mut Diagnostics) {
+    if tls.is_some_and(|t| t.status) {
+        diags.error(
+            path,
+            "TLS is not supported yet; refusing to serve plaintext in its place",
+        );
+    }
+}

@@ -1,0 +1,214 @@
+//! `mosn start`: assemble the server from a loaded config and run it until a signal stops it.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use mosn_admin::{AdminContext, State};
+use mosn_config::{Diagnostics, Loaded, MosnConfig};
+use mosn_net::drain::{self, DrainTrigger};
+use mosn_net::io_model::{self, BoundListener, IoModel};
+use mosn_net::listener::ListenerSpec;
+use tokio::signal::unix::{SignalKind, signal};
+
+use crate::cli::StartArgs;
+use crate::logging::{self, Logging};
+use crate::paths::Paths;
+use crate::prepare::prepare;
+
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Runs until stopped; returns the process exit code. Problems before the start are reported
+/// on stderr (the log may not exist yet) and give exit code 1.
+pub fn run(loaded: Loaded, config_path: Option<&Path>, args: &StartArgs) -> Result<(), String> {
+    let config = Arc::new(loaded.config);
+    let server = &config.servers[0];
+    let paths = Paths::new(config_path);
+
+    let level = match args.log_level.as_deref() {
+        Some(flag) => logging::cli_level(flag)
+            .ok_or_else(|| format!("--log-level: unknown level {flag:?}"))?,
+        None => mosn_config::LOG_LEVELS
+            .iter()
+            .copied()
+            .find(|n| *n == server.log_level())
+            .unwrap_or("INFO"),
+    };
+    let output = match (&args.log_path, server.default_log_path.as_str()) {
+        (Some(flag), _) => flag.clone(),
+        (None, "") => paths.default_log().display().to_string(),
+        (None, configured) => configured.to_string(),
+    };
+    let logging =
+        Logging::init(&output, level).map_err(|err| format!("cannot start logging: {err}"))?;
+    for warning in &loaded.warnings {
+        tracing::warn!("config: {warning}");
+    }
+
+    let mut diags = Diagnostics::default();
+    let prepared = prepare(&config, &mut diags);
+    for problem in diags.items() {
+        tracing::warn!("config: {problem}");
+    }
+    if diags.has_errors() {
+        return Err("the config has errors (listed above)".to_string());
+    }
+
+    let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+    let workers = server.processor.workers(cpus);
+    let model = if server.use_netpoll_mode {
+        IoModel::ThreadPerCore { workers }
+    } else {
+        IoModel::WorkStealing { workers }
+    };
+    let mut bound = Vec::new();
+    for spec in &prepared.listeners {
+        let listener = BoundListener::bind(Arc::clone(spec), model).map_err(|err| {
+            format!(
+                "listener {:?} cannot listen on {}: {err}",
+                spec.name, spec.address
+            )
+        })?;
+        bound.push(listener);
+    }
+    let admin = match &config.admin {
+        Some(admin) => {
+            let addr = admin.address.socket_address.socket_addr()?;
+            let socket = std::net::TcpListener::bind(addr)
+                .map_err(|err| format!("admin cannot listen on {addr}: {err}"))?;
+            socket
+                .set_nonblocking(true)
+                .map_err(|err| err.to_string())?;
+            Some(socket)
+        }
+        None => None,
+    };
+
+    let pid_file = PidFile::write(paths.pid_file(&config));
+    let (trigger, drain) = drain::channel();
+    let _workers = io_model::start(model, bound, drain)
+        .map_err(|err| format!("cannot start workers: {err}"))?;
+    tracing::info!(
+        ?model,
+        listeners = prepared.listeners.len(),
+        "mosn {VERSION} started"
+    );
+
+    let context = Arc::new(AdminContext::new(
+        VERSION.to_string(),
+        Arc::clone(&config),
+        Arc::clone(&logging) as Arc<dyn mosn_admin::LogControl>,
+        prepared
+            .listeners
+            .iter()
+            .map(|spec| (spec.name.to_string(), Arc::clone(&spec.stats)))
+            .collect(),
+    ));
+    let control = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let result = control.block_on(async {
+        if let Some(socket) = admin {
+            let socket = tokio::net::TcpListener::from_std(socket).map_err(|e| e.to_string())?;
+            tokio::spawn(mosn_admin::serve(socket, Arc::clone(&context)));
+        }
+        context.set_state(State::Running);
+        wait_for_stop(
+            &context,
+            &logging,
+            &trigger,
+            &prepared.listeners,
+            server.graceful_timeout(),
+        )
+        .await
+    });
+    drop(pid_file);
+    result
+}
+
+/// Handles signals until one stops the server: SIGTERM gracefully, SIGINT and SIGQUIT at once.
+async fn wait_for_stop(
+    context: &AdminContext,
+    logging: &Logging,
+    trigger: &DrainTrigger,
+    listeners: &[Arc<ListenerSpec>],
+    graceful_timeout: Duration,
+) -> Result<(), String> {
+    let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
+    let mut int = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
+    let mut quit = signal(SignalKind::quit()).map_err(|e| e.to_string())?;
+    let mut usr1 = signal(SignalKind::user_defined1()).map_err(|e| e.to_string())?;
+    let mut hup = signal(SignalKind::hangup()).map_err(|e| e.to_string())?;
+    loop {
+        tokio::select! {
+            _ = term.recv() => {
+                context.set_state(State::GracefulStopping);
+                tracing::info!("SIGTERM: graceful stop, waiting up to {graceful_timeout:?} for connections to end");
+                trigger.start();
+                drain_connections(listeners, graceful_timeout).await;
+                return Ok(());
+            }
+            _ = int.recv() => break,
+            _ = quit.recv() => break,
+            _ = usr1.recv() => {
+                if let Err(err) = logging.reopen() {
+                    tracing::error!("SIGUSR1: cannot reopen the log file: {err}");
+                }
+            }
+            _ = hup.recv() => tracing::warn!("SIGHUP: hot reload is not supported yet; ignored"),
+        }
+    }
+    context.set_state(State::Stopping);
+    tracing::info!("stopping now");
+    Ok(())
+}
+
+/// Waits until no connection is open, or `timeout`.
+async fn drain_connections(listeners: &[Arc<ListenerSpec>], timeout: Duration) {
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        let open: u64 = listeners.iter().map(|l| l.stats.connections_active()).sum();
+        if open == 0 {
+            tracing::info!("all connections ended");
+            return;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            tracing::warn!("graceful timeout: closing {open} connections still open");
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// The pid file, removed when dropped.
+struct PidFile(Option<PathBuf>);
+
+impl PidFile {
+    fn write(path: PathBuf) -> PidFile {
+        let written = path
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| std::fs::write(&path, format!("{}\n", std::process::id())));
+        match written {
+            Ok(()) => PidFile(Some(path)),
+            Err(err) => {
+                tracing::warn!("cannot write the pid file {}: {err}", path.display());
+                PidFile(None)
+            }
+        }
+    }
+}
+
+impl Drop for PidFile {
+    fn drop(&mut self) {
+        if let Some(path) = &self.0 {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+/// The config's pid file path, for `mosn stop`.
+pub fn pid_file_path(config: &MosnConfig, config_path: Option<&Path>) -> PathBuf {
+    Paths::new(config_path).pid_file(config)
+}

@@ -1,0 +1,50 @@
+//! `mosn stop`: SIGINT to the process in the pid file, then wait for it to exit.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use crate::server::pid_file_path;
+
+const WAIT: Duration = Duration::from_secs(10);
+
+pub fn stop(config_path: Option<&Path>) -> Result<(), String> {
+    let config = match config_path {
+        Some(path) => {
+            mosn_config::load_file(path)
+                .map_err(|_| format!("{}: invalid config (see mosn check)", path.display()))?
+                .config
+        }
+        None => crate::embedded_config()?.config,
+    };
+    let pid_file = pid_file_path(&config, config_path);
+    let text = std::fs::read_to_string(&pid_file)
+        .map_err(|err| format!("cannot read {}: {err}", pid_file.display()))?;
+    let pid: libc::pid_t = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("{} does not hold a pid: {text:?}", pid_file.display()))?;
+    if !alive(pid) {
+        return Err(format!("no process {pid} (from {})", pid_file.display()));
+    }
+    // SAFETY: kill(2) with a pid read from the pid file and a valid signal number.
+    if unsafe { libc::kill(pid, libc::SIGINT) } != 0 {
+        return Err(format!(
+            "cannot signal {pid}: {}",
+            std::io::Error::last_os_error()
+        ));
+    }
+    let started = Instant::now();
+    while alive(pid) {
+        if started.elapsed() > WAIT {
+            return Err(format!("process {pid} still runs after {WAIT:?}"));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    println!("mosn {pid} stopped");
+    Ok(())
+}
+
+fn alive(pid: libc::pid_t) -> bool {
+    // SAFETY: signal 0 only checks that the process exists.
+    unsafe { libc::kill(pid, 0) == 0 }
+}
