@@ -44,7 +44,15 @@ pub fn stop(config_path: Option<&Path>) -> Result<(), String> {
     Ok(())
 }
 
+/// Whether the process runs. An exited process its parent has not reaped yet (a zombie) does
+/// not count: it has stopped.
 fn alive(pid: libc::pid_t) -> bool {
     // SAFETY: signal 0 only checks that the process exists.
-    unsafe { libc::kill(pid, 0) == 0 }
+    let exists = unsafe { libc::kill(pid, 0) == 0 };
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The state follows the command name, which is in parentheses and may hold spaces.
+    let zombie = stat
+        .rsplit_once(')')
+        .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'));
+    exists && !zombie
 }

@@ -211,16 +211,18 @@ fn validate_listener(listener: &Listener, path: &str, names: &Names, diags: &mut
         ),
         Ok(_) => {}
     }
-    if listener.filter_chains.is_empty() {
-        diags.warn(
+    if listener.filter_chains.len() != 1 {
+        let found = listener.filter_chains.len();
+        diags.error(
             join(path, "filter_chains"),
-            "no filter chain: connections are accepted and closed",
+            format!("a listener needs exactly one filter chain (as in MOSN), found {found}"),
         );
     }
-    if listener.filter_chains.len() > 1 {
+    if !listener.bind_port {
         diags.warn(
-            join(path, "filter_chains"),
-            "only the first filter chain is used, as in MOSN",
+            join(path, "bind_port"),
+            "false: this listener is not bound (as in MOSN, it would only take connections \
+             redirected by use_original_dst, which is not supported yet)",
         );
     }
     for (i, chain) in listener.filter_chains.iter().enumerate() {

@@ -27,9 +27,9 @@ pub struct ServerConfig {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub graceful_timeout: Option<GoDuration>,
     pub processor: Processor,
-    #[serde(deserialize_with = "list")]
+    #[serde(skip_serializing_if = "Vec::is_empty", deserialize_with = "list")]
     pub listeners: Vec<Listener>,
-    #[serde(deserialize_with = "list")]
+    #[serde(skip_serializing_if = "Vec::is_empty", deserialize_with = "list")]
     pub routers: Vec<RouterConfiguration>,
     pub optimize_local_write: bool,
     #[serde(skip_serializing_if = "Option::is_none")]

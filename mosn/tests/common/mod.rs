@@ -1,0 +1,282 @@
+//! Helpers for end-to-end tests: free ports, a real nginx backend, the real `mosn` binary,
+//! each stopped by PID when dropped.
+#![allow(dead_code)] // each test file uses a different part
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use tempfile::TempDir;
+
+pub const NGINX_BODY: &str = "hello from nginx\n";
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Waits until something accepts connections on the port.
+pub fn wait_for_port(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "nothing listens on port {port} after 10s"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A child process, killed by PID when dropped.
+pub struct Process(pub Child);
+
+impl Process {
+    pub fn pid(&self) -> i32 {
+        self.0.id() as i32
+    }
+
+    pub fn signal(&self, signal: i32) {
+        // SAFETY: sending a signal to our own child.
+        unsafe { libc::kill(self.pid(), signal) };
+    }
+
+    /// Waits for the exit, at most `timeout`; `None` if still running.
+    pub fn wait_timeout(&mut self, timeout: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.0.try_wait().unwrap() {
+                return Some(status);
+            }
+            if Instant::now() >= deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// nginx on a free loopback port, serving `/` (a short body) and `/big` (`big_size` bytes).
+pub struct Nginx {
+    pub port: u16,
+    pub dir: TempDir,
+    _process: Process,
+}
+
+pub const BIG_SIZE: usize = 8 * 1024 * 1024;
+
+impl Nginx {
+    pub fn start() -> Nginx {
+        let nginx = which("nginx").expect("nginx is needed: run ./scripts/test, which installs it");
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("html");
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::write(root.join("index.html"), NGINX_BODY).unwrap();
+        std::fs::write(root.join("big"), big_body()).unwrap();
+        let port = free_port();
+        let d = dir.path().display();
+        let conf = format!(
+            "daemon off; master_process off; worker_processes 1; pid {d}/nginx.pid; error_log {d}/error.log;
+             events {{ worker_connections 1024; }}
+             http {{ access_log off; client_body_temp_path {d}/body; proxy_temp_path {d}/proxy;
+               fastcgi_temp_path {d}/fcgi; uwsgi_temp_path {d}/uwsgi; scgi_temp_path {d}/scgi;
+               keepalive_requests 100000;
+               server {{ listen 127.0.0.1:{port}; root {d}/html; default_type text/plain; }} }}"
+        );
+        std::fs::write(dir.path().join("nginx.conf"), conf).unwrap();
+        let child = Command::new(nginx)
+            .arg("-p")
+            .arg(dir.path())
+            .arg("-c")
+            .arg(dir.path().join("nginx.conf"))
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let process = Process(child);
+        wait_for_port(port);
+        Nginx {
+            port,
+            dir,
+            _process: process,
+        }
+    }
+}
+
+/// The `/big` body: bytes that differ from position to position, so a reorder would show.
+pub fn big_body() -> Vec<u8> {
+    (0..BIG_SIZE).map(|i| (i % 251) as u8).collect()
+}
+
+pub fn which(name: &str) -> Option<PathBuf> {
+    let paths = std::env::var("PATH").unwrap_or_default();
+    std::env::split_paths(&paths)
+        .chain(["/usr/sbin".into(), "/sbin".into()])
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file())
+}
+
+pub fn mosn_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_mosn")
+}
+
+/// A config file laid out as MOSN expects: `<base>/conf/config.json`, logs in `<base>/logs`.
+pub struct ConfigDir {
+    pub base: TempDir,
+}
+
+impl ConfigDir {
+    pub fn new(config: &Value) -> ConfigDir {
+        Self::with_text(
+            &serde_json::to_string_pretty(config).unwrap(),
+            "config.json",
+        )
+    }
+
+    pub fn with_text(text: &str, file_name: &str) -> ConfigDir {
+        let base = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(base.path().join("conf")).unwrap();
+        std::fs::write(base.path().join("conf").join(file_name), text).unwrap();
+        ConfigDir { base }
+    }
+
+    pub fn config_file(&self) -> PathBuf {
+        let conf = self.base.path().join("conf");
+        std::fs::read_dir(&conf)
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path()
+    }
+
+    pub fn logs(&self) -> PathBuf {
+        self.base.path().join("logs")
+    }
+}
+
+/// A running `mosn start -c FILE`.
+pub struct Mosn {
+    pub process: Process,
+    pub dir: ConfigDir,
+}
+
+impl Mosn {
+    /// Starts mosn and waits for `ready_port` to accept connections.
+    pub fn start(config: &Value, ready_port: u16) -> Mosn {
+        let dir = ConfigDir::new(config);
+        let child = Command::new(mosn_bin())
+            .args(["start", "-c"])
+            .arg(dir.config_file())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mosn = Mosn {
+            process: Process(child),
+            dir,
+        };
+        wait_for_port(ready_port);
+        mosn
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.logs().join("mosn.log")).unwrap_or_default()
+    }
+}
+
+/// Runs `mosn ARGS` to completion.
+pub fn run_mosn(args: &[&str], config: Option<&Path>) -> Output {
+    let mut command = Command::new(mosn_bin());
+    command.args(args);
+    if let Some(config) = config {
+        command.arg("-c").arg(config);
+    }
+    command.output().unwrap()
+}
+
+/// A MOSN config with one server, the given listeners and clusters, and an admin port.
+pub fn config(listeners: Value, clusters: Value, admin_port: u16) -> Value {
+    serde_json::json!({
+        "servers": [{ "default_log_level": "DEBUG", "listeners": listeners }],
+        "cluster_manager": { "clusters": clusters },
+        "admin": { "address": { "socket_address": { "address": "127.0.0.1", "port_value": admin_port } } }
+    })
+}
+
+pub fn tcp_proxy_listener(name: &str, port: u16, cluster: &str) -> Value {
+    serde_json::json!({
+        "name": name,
+        "address": format!("127.0.0.1:{port}"),
+        "bind_port": true,
+        "filter_chains": [{ "filters": [{ "type": "tcp_proxy", "config": { "cluster": cluster } }] }]
+    })
+}
+
+pub fn cluster(name: &str, hosts: &[String]) -> Value {
+    let hosts: Vec<Value> = hosts
+        .iter()
+        .map(|h| serde_json::json!({ "address": h }))
+        .collect();
+    serde_json::json!({ "name": name, "type": "SIMPLE", "lb_type": "LB_ROUNDROBIN", "hosts": hosts })
+}
+
+/// `curl -s` with the given arguments; returns (status, stdout).
+pub fn curl(args: &[&str]) -> (bool, Vec<u8>) {
+    let output = Command::new("curl")
+        .args(["-s", "--max-time", "20"])
+        .args(args)
+        .output()
+        .unwrap();
+    (output.status.success(), output.stdout)
+}
+
+/// Sends raw bytes, half-closes, and reads everything until the peer closes.
+pub fn exchange_half_closed(port: u16, request: &[u8]) -> Vec<u8> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    stream.write_all(request).unwrap();
+    stream.shutdown(std::net::Shutdown::Write).unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).unwrap();
+    response
+}
+
+/// Reads an HTTP/1.1 response with a Content-Length body from a keep-alive stream.
+pub fn read_http_response(stream: &mut TcpStream) -> String {
+    let mut data = Vec::new();
+    let mut byte = [0u8; 1];
+    while !data.ends_with(b"\r\n\r\n") {
+        assert_eq!(
+            stream.read(&mut byte).unwrap(),
+            1,
+            "connection closed mid-headers"
+        );
+        data.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&data).to_string();
+    let length: usize = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("content-length:")
+                .map(|v| v.trim().parse().unwrap())
+        })
+        .expect("a content-length");
+    let mut body = vec![0u8; length];
+    stream.read_exact(&mut body).unwrap();
+    head + &String::from_utf8_lossy(&body)
+}
