@@ -43,7 +43,12 @@ PEERS = {p.name: p for p in [
     Peer("mosn", "mosn.json",
          lambda: os.path.join(REPO, "target", "release", "mosn"),
          lambda b, cfg, d: [b, "start", "-c", cfg],
-         lambda b: []),
+         lambda b: [b, "version"]),
+    # The same binary with the thread-per-core IO model (use_netpoll_mode: true).
+    Peer("mosn-tpc", "mosn-tpc.json",
+         lambda: os.path.join(REPO, "target", "release", "mosn"),
+         lambda b, cfg, d: [b, "start", "-c", cfg],
+         lambda b: [b, "version"]),
     Peer("haproxy", "haproxy.cfg", lambda: _which("haproxy"),
          # -db: foreground, no master/worker; one process whose PID we measure
          lambda b, cfg, d: [b, "-db", "-f", cfg],
