@@ -9,7 +9,7 @@ use mosn_config::{Diagnostics, Loaded, MosnConfig};
 use mosn_net::drain::{self, DrainTrigger};
 use mosn_net::io_model::{self, BoundListener, IoModel};
 use mosn_net::listener::ListenerSpec;
-use tokio::signal::unix::{SignalKind, signal};
+use tokio::signal::unix::{Signal, SignalKind, signal};
 
 use crate::cli::StartArgs;
 use crate::logging::{self, Logging};
@@ -44,6 +44,15 @@ pub fn run(loaded: Loaded, config_path: Option<&Path>, args: &StartArgs) -> Resu
     for warning in &loaded.warnings {
         tracing::warn!("config: {warning}");
     }
+
+    // Signal handlers come first, so no signal can find the default action once ports are bound.
+    let control = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let mut signals = control
+        .block_on(async { Signals::install() })
+        .map_err(|e| format!("cannot handle signals: {e}"))?;
 
     let mut diags = Diagnostics::default();
     let prepared = prepare(&config, &mut diags);
@@ -104,64 +113,85 @@ pub fn run(loaded: Loaded, config_path: Option<&Path>, args: &StartArgs) -> Resu
             .map(|spec| (spec.name.to_string(), Arc::clone(&spec.stats)))
             .collect(),
     ));
-    let control = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| e.to_string())?;
     let result = control.block_on(async {
         if let Some(socket) = admin {
             let socket = tokio::net::TcpListener::from_std(socket).map_err(|e| e.to_string())?;
             tokio::spawn(mosn_admin::serve(socket, Arc::clone(&context)));
         }
         context.set_state(State::Running);
-        wait_for_stop(
-            &context,
-            &logging,
-            &trigger,
-            &prepared.listeners,
-            server.graceful_timeout(),
-        )
-        .await
+        signals
+            .wait_for_stop(
+                &context,
+                &logging,
+                &trigger,
+                &prepared.listeners,
+                server.graceful_timeout(),
+            )
+            .await
     });
     drop(pid_file);
     result
 }
 
-/// Handles signals until one stops the server: SIGTERM gracefully, SIGINT and SIGQUIT at once.
-async fn wait_for_stop(
-    context: &AdminContext,
-    logging: &Logging,
-    trigger: &DrainTrigger,
-    listeners: &[Arc<ListenerSpec>],
-    graceful_timeout: Duration,
-) -> Result<(), String> {
-    let mut term = signal(SignalKind::terminate()).map_err(|e| e.to_string())?;
-    let mut int = signal(SignalKind::interrupt()).map_err(|e| e.to_string())?;
-    let mut quit = signal(SignalKind::quit()).map_err(|e| e.to_string())?;
-    let mut usr1 = signal(SignalKind::user_defined1()).map_err(|e| e.to_string())?;
-    let mut hup = signal(SignalKind::hangup()).map_err(|e| e.to_string())?;
-    loop {
-        tokio::select! {
-            _ = term.recv() => {
-                context.set_state(State::GracefulStopping);
-                tracing::info!("SIGTERM: graceful stop, waiting up to {graceful_timeout:?} for connections to end");
-                trigger.start();
-                drain_connections(listeners, graceful_timeout).await;
-                return Ok(());
-            }
-            _ = int.recv() => break,
-            _ = quit.recv() => break,
-            _ = usr1.recv() => {
-                if let Err(err) = logging.reopen() {
-                    tracing::error!("SIGUSR1: cannot reopen the log file: {err}");
-                }
-            }
-            _ = hup.recv() => tracing::warn!("SIGHUP: hot reload is not supported yet; ignored"),
-        }
+struct Signals {
+    term: Signal,
+    int: Signal,
+    quit: Signal,
+    usr1: Signal,
+    hup: Signal,
+}
+
+impl Signals {
+    fn install() -> std::io::Result<Signals> {
+        Ok(Signals {
+            term: signal(SignalKind::terminate())?,
+            int: signal(SignalKind::interrupt())?,
+            quit: signal(SignalKind::quit())?,
+            usr1: signal(SignalKind::user_defined1())?,
+            hup: signal(SignalKind::hangup())?,
+        })
     }
+
+    /// Handles signals until one stops the server: SIGTERM gracefully, SIGINT and SIGQUIT at
+    /// once (during a graceful stop too).
+    async fn wait_for_stop(
+        &mut self,
+        context: &AdminContext,
+        logging: &Logging,
+        trigger: &DrainTrigger,
+        listeners: &[Arc<ListenerSpec>],
+        graceful_timeout: Duration,
+    ) -> Result<(), String> {
+        loop {
+            tokio::select! {
+                _ = self.term.recv() => break,
+                _ = self.int.recv() => return Ok(stop_now(context)),
+                _ = self.quit.recv() => return Ok(stop_now(context)),
+                _ = self.usr1.recv() => {
+                    if let Err(err) = logging.reopen() {
+                        tracing::error!("SIGUSR1: cannot reopen the log file: {err}");
+                    }
+                }
+                _ = self.hup.recv() => tracing::warn!("SIGHUP: hot reload is not supported yet; ignored"),
+            }
+        }
+        context.set_state(State::GracefulStopping);
+        tracing::info!(
+            "SIGTERM: graceful stop, waiting up to {graceful_timeout:?} for connections to end"
+        );
+        trigger.start();
+        tokio::select! {
+            () = drain_connections(listeners, graceful_timeout) => {}
+            _ = self.int.recv() => stop_now(context),
+            _ = self.quit.recv() => stop_now(context),
+        }
+        Ok(())
+    }
+}
+
+fn stop_now(context: &AdminContext) {
     context.set_state(State::Stopping);
     tracing::info!("stopping now");
-    Ok(())
 }
 
 /// Waits until no connection is open, or `timeout`.

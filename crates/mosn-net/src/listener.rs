@@ -8,13 +8,13 @@ use std::time::Duration;
 
 use mosn_config::address::ListenAddress;
 use socket2::{Domain, Socket, Type};
-use tokio::net::{TcpListener, UnixListener};
+use tokio::io::unix::AsyncFd;
 
 use crate::connection::{Connection, ConnectionInfo};
 use crate::drain::Drain;
 use crate::filter::{FilterChainFactory, FilterStatus, ListenerFilter};
 use crate::stats::ListenerStats;
-use crate::stream::Stream;
+use crate::stream::{Stream, accept, register};
 
 const BACKLOG: i32 = 1024;
 
@@ -84,27 +84,34 @@ fn remove_stale_socket(path: &Path) -> io::Result<()> {
     }
 }
 
-enum AcceptSocket {
-    Tcp(TcpListener),
-    Unix(UnixListener),
+/// A listening socket registered with the runtime.
+struct AcceptSocket {
+    fd: AsyncFd<Socket>,
+    tcp: bool,
 }
 
 impl AcceptSocket {
     fn register(socket: BoundSocket) -> io::Result<AcceptSocket> {
-        match socket {
-            BoundSocket::Tcp(s) => TcpListener::from_std(s).map(AcceptSocket::Tcp),
-            BoundSocket::Unix(s) => UnixListener::from_std(s).map(AcceptSocket::Unix),
-        }
+        let (socket, tcp) = match socket {
+            BoundSocket::Tcp(s) => (Socket::from(s), true),
+            BoundSocket::Unix(s) => (Socket::from(s), false),
+        };
+        Ok(AcceptSocket {
+            fd: register(socket)?,
+            tcp,
+        })
     }
 
     async fn accept(&self) -> io::Result<Stream> {
-        match self {
-            AcceptSocket::Tcp(l) => {
-                let (stream, _) = l.accept().await?;
-                stream.set_nodelay(true)?;
-                Ok(Stream::Tcp(stream))
+        loop {
+            let mut guard = self.fd.readable().await?;
+            if let Ok(accepted) = guard.try_io(|fd| accept(fd.get_ref())) {
+                let socket = accepted?;
+                if self.tcp {
+                    socket.set_tcp_nodelay(true)?;
+                }
+                return Stream::from_socket(socket);
             }
-            AcceptSocket::Unix(l) => l.accept().await.map(|(stream, _)| Stream::Unix(stream)),
         }
     }
 }

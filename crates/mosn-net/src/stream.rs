@@ -1,11 +1,17 @@
 //! A connected byte stream, TCP or Unix, usable from two directions at once through `&self`.
+//!
+//! It sits on the raw socket so that a short read can mark the socket drained, as nginx and
+//! haproxy do: the next read then waits for the next readiness edge instead of spending a
+//! `recv` that can only answer EAGAIN. That saves one syscall per chunk in each direction.
 
 use std::io;
 use std::net::{Shutdown, SocketAddr};
+use std::os::fd::{AsRawFd, FromRawFd};
 use std::path::PathBuf;
 
 use bytes::BytesMut;
-use tokio::net::{TcpStream, UnixStream};
+use socket2::{Domain, SockAddr, Socket, Type};
+use tokio::io::unix::AsyncFd;
 
 /// An address at one end of a connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,6 +27,13 @@ impl Address {
             Address::Unix(_) => None,
         }
     }
+
+    fn from_sockaddr(addr: SockAddr) -> Address {
+        match addr.as_socket() {
+            Some(ip) => Address::Ip(ip),
+            None => Address::Unix(addr.as_pathname().map(Into::into)),
+        }
+    }
 }
 
 impl std::fmt::Display for Address {
@@ -33,28 +46,59 @@ impl std::fmt::Display for Address {
     }
 }
 
-pub enum Stream {
-    Tcp(TcpStream),
-    Unix(UnixStream),
+pub struct Stream {
+    fd: AsyncFd<Socket>,
 }
 
 impl Stream {
-    /// Reads what is available into the spare capacity of `buf`; `Ok(0)` is end of stream.
+    /// Wraps a connected, non-blocking socket. Must be called inside a tokio runtime.
+    pub fn from_socket(socket: Socket) -> io::Result<Stream> {
+        Ok(Stream {
+            fd: register(socket)?,
+        })
+    }
+
+    /// Connects to `addr` without blocking the thread.
+    pub async fn connect(addr: SocketAddr) -> io::Result<Stream> {
+        let socket = Socket::new(
+            Domain::for_address(addr),
+            Type::STREAM.nonblocking().cloexec(),
+            None,
+        )?;
+        socket.set_tcp_nodelay(true)?;
+        let pending = match socket.connect(&addr.into()) {
+            Ok(()) => false,
+            Err(err) if err.raw_os_error() == Some(libc::EINPROGRESS) => true,
+            Err(err) => return Err(err),
+        };
+        let stream = Stream::from_socket(socket)?;
+        if pending {
+            // Writable means the handshake ended; SO_ERROR says how.
+            let mut guard = stream.fd.writable().await?;
+            if let Some(err) = stream.fd.get_ref().take_error()? {
+                return Err(err);
+            }
+            guard.retain_ready();
+        }
+        Ok(stream)
+    }
+
+    /// Reads what is available into the spare capacity of `buf` (which must have some);
+    /// `Ok(0)` is end of stream.
     pub async fn read_buf(&self, buf: &mut BytesMut) -> io::Result<usize> {
         loop {
-            let result = match self {
-                Stream::Tcp(s) => {
-                    s.readable().await?;
-                    s.try_read_buf(buf)
+            let mut guard = self.fd.readable().await?;
+            let spare = buf.capacity() - buf.len();
+            match guard.try_io(|fd| recv_into(fd.get_ref(), buf)) {
+                Ok(Ok(n)) => {
+                    if n > 0 && n < spare {
+                        // A short read drained the socket: the next data brings a new edge.
+                        guard.clear_ready();
+                    }
+                    return Ok(n);
                 }
-                Stream::Unix(s) => {
-                    s.readable().await?;
-                    s.try_read_buf(buf)
-                }
-            };
-            match result {
-                Err(err) if err.kind() == io::ErrorKind::WouldBlock => continue,
-                other => return other,
+                Ok(Err(err)) => return Err(err),
+                Err(_would_block) => continue,
             }
         }
     }
@@ -62,23 +106,18 @@ impl Stream {
     /// Writes all of `data`, waiting for the socket to take it (the backpressure point).
     pub async fn write_all(&self, mut data: &[u8]) -> io::Result<()> {
         while !data.is_empty() {
-            let result = match self {
-                Stream::Tcp(s) => match s.try_write(data) {
-                    Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
-                        s.writable().await.map(|()| 0)
-                    }
-                    other => other,
-                },
-                Stream::Unix(s) => match s.try_write(data) {
-                    Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
-                        s.writable().await.map(|()| 0)
-                    }
-                    other => other,
-                },
-            };
-            match result? {
-                0 => continue,
-                n => data = &data[n..],
+            // Try at once: a socket is writable far more often than not.
+            match self.fd.get_ref().send(data) {
+                Ok(n) => {
+                    data = &data[n..];
+                    continue;
+                }
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
+                Err(err) => return Err(err),
+            }
+            let mut guard = self.fd.writable().await?;
+            if let Ok(sent) = guard.try_io(|fd| fd.get_ref().send(data)) {
+                data = &data[sent?..];
             }
         }
         Ok(())
@@ -86,11 +125,7 @@ impl Stream {
 
     /// Half-closes the write side: the peer reads end of stream, and may go on sending.
     pub fn shutdown_write(&self) -> io::Result<()> {
-        let result = match self {
-            Stream::Tcp(s) => socket2::SockRef::from(s).shutdown(Shutdown::Write),
-            Stream::Unix(s) => socket2::SockRef::from(s).shutdown(Shutdown::Write),
-        };
-        match result {
+        match self.fd.get_ref().shutdown(Shutdown::Write) {
             // The peer is gone already: nothing left to tell it.
             Err(err) if err.kind() == io::ErrorKind::NotConnected => Ok(()),
             other => other,
@@ -98,20 +133,42 @@ impl Stream {
     }
 
     pub fn local_addr(&self) -> io::Result<Address> {
-        match self {
-            Stream::Tcp(s) => s.local_addr().map(Address::Ip),
-            Stream::Unix(s) => s
-                .local_addr()
-                .map(|a| Address::Unix(a.as_pathname().map(Into::into))),
-        }
+        self.fd.get_ref().local_addr().map(Address::from_sockaddr)
     }
 
     pub fn peer_addr(&self) -> io::Result<Address> {
-        match self {
-            Stream::Tcp(s) => s.peer_addr().map(Address::Ip),
-            Stream::Unix(s) => s
-                .peer_addr()
-                .map(|a| Address::Unix(a.as_pathname().map(Into::into))),
-        }
+        self.fd.get_ref().peer_addr().map(Address::from_sockaddr)
     }
+}
+
+fn recv_into(socket: &Socket, buf: &mut BytesMut) -> io::Result<usize> {
+    let n = socket.recv(buf.spare_capacity_mut())?;
+    // SAFETY: recv initialised the first n bytes of the spare capacity.
+    unsafe { buf.set_len(buf.len() + n) };
+    Ok(n)
+}
+
+/// Registers a socket with the current runtime's reactor.
+pub(crate) fn register(socket: Socket) -> io::Result<AsyncFd<Socket>> {
+    // SAFETY: a `Socket` owns its descriptor, keeps the same one for its whole life and closes
+    // it only when dropped, which happens after the `AsyncFd` that owns it deregisters.
+    unsafe { AsyncFd::register(socket) }.map_err(|err| io::Error::other(err.to_string()))
+}
+
+/// Accepts one connection from a listening socket, non-blocking and close-on-exec.
+pub(crate) fn accept(listener: &Socket) -> io::Result<Socket> {
+    // SAFETY: accept4 with null address pointers; the returned descriptor is ours to own.
+    let fd = unsafe {
+        libc::accept4(
+            listener.as_raw_fd(),
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+            libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
+        )
+    };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: fd is a new, valid descriptor that nothing else owns.
+    Ok(unsafe { Socket::from_raw_fd(fd) })
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use mosn_config::Diagnostics;
 use mosn_config::diagnostics::{index, join};
 use mosn_config::model;
-use tokio::net::TcpStream;
+use mosn_net::Stream;
 
 use crate::host::{Host, HostStats};
 use crate::lb::{LoadBalancer, for_lb_type};
@@ -71,7 +71,7 @@ impl Cluster {
     }
 
     /// Connects to a host, trying the next one on failure, `attempts` times in all.
-    pub async fn connect(&self, attempts: u32) -> Result<(TcpStream, Arc<Host>), ConnectError> {
+    pub async fn connect(&self, attempts: u32) -> Result<(Stream, Arc<Host>), ConnectError> {
         let mut tried = Vec::new();
         let mut last_error = ConnectError::NoHost(self.name.clone());
         for _ in 0..attempts.max(1) {
@@ -98,13 +98,8 @@ impl Cluster {
         Err(last_error)
     }
 
-    async fn connect_host(&self, host: &Host) -> Result<TcpStream, String> {
-        let attempt = async {
-            let addr = host.address.resolve().await?;
-            let stream = TcpStream::connect(addr).await?;
-            stream.set_nodelay(true)?;
-            Ok::<_, std::io::Error>(stream)
-        };
+    async fn connect_host(&self, host: &Host) -> Result<Stream, String> {
+        let attempt = async { Stream::connect(host.address.resolve().await?).await };
         match tokio::time::timeout(self.connect_timeout, attempt).await {
             Ok(result) => result.map_err(|err| err.to_string()),
             Err(_) => Err(format!("timed out after {:?}", self.connect_timeout)),

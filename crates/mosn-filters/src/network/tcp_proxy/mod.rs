@@ -97,7 +97,7 @@ impl TerminalFilter for TcpProxy {
             let attempts = attempts
                 .unwrap_or_else(|| (cluster.hosts.len() as u32).clamp(1, DEFAULT_CONNECT_ATTEMPTS));
             let upstream = match cluster.connect(attempts).await {
-                Ok((stream, _host)) => Stream::Tcp(stream),
+                Ok((stream, _host)) => stream,
                 Err(err) => {
                     tracing::warn!(connection = connection.info.id, cluster = %cluster.name, "tcp_proxy: {err}");
                     return;

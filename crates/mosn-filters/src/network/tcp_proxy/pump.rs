@@ -31,7 +31,6 @@ pub async fn pump(
         let end_of_stream = n == 0;
         if filter(&mut buf, end_of_stream) == FilterStatus::Continue && !buf.is_empty() {
             to.write_all(&buf).await?;
-            activity.touch();
             buf.clear();
         }
         if end_of_stream {
