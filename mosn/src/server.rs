@@ -127,7 +127,8 @@ pub fn run(loaded: Loaded, config_path: Option<&Path>, args: &StartArgs) -> Resu
                 &prepared.listeners,
                 server.graceful_timeout(),
             )
-            .await
+            .await;
+        Ok(())
     });
     drop(pid_file);
     result
@@ -161,12 +162,12 @@ impl Signals {
         trigger: &DrainTrigger,
         listeners: &[Arc<ListenerSpec>],
         graceful_timeout: Duration,
-    ) -> Result<(), String> {
+    ) {
         loop {
             tokio::select! {
                 _ = self.term.recv() => break,
-                _ = self.int.recv() => return Ok(stop_now(context)),
-                _ = self.quit.recv() => return Ok(stop_now(context)),
+                _ = self.int.recv() => return stop_now(context),
+                _ = self.quit.recv() => return stop_now(context),
                 _ = self.usr1.recv() => {
                     if let Err(err) = logging.reopen() {
                         tracing::error!("SIGUSR1: cannot reopen the log file: {err}");
@@ -185,7 +186,6 @@ impl Signals {
             _ = self.int.recv() => stop_now(context),
             _ = self.quit.recv() => stop_now(context),
         }
-        Ok(())
     }
 }
 
