@@ -9,14 +9,20 @@ use crate::prepare::prepare;
 /// Prints every problem; returns whether the config can run.
 pub fn check(path: &Path) -> bool {
     let mut problems: Vec<Diagnostic> = Vec::new();
-    match mosn_config::load_file(path) {
+    let config = match mosn_config::load_file(path) {
         Ok(loaded) => {
             problems.extend(loaded.warnings);
-            let mut diags = Diagnostics::default();
-            prepare(&loaded.config, &mut diags);
-            problems.extend(diags.into_items());
+            Some(loaded.config)
         }
-        Err(rejected) => problems.extend(rejected.diagnostics),
+        Err(rejected) => {
+            problems.extend(rejected.diagnostics);
+            rejected.config.map(|config| *config)
+        }
+    };
+    if let Some(config) = config {
+        let mut diags = Diagnostics::default();
+        prepare(&config, &mut diags);
+        problems.extend(diags.into_items());
     }
     for problem in &problems {
         println!("{problem}");

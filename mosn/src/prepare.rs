@@ -23,6 +23,11 @@ pub struct Prepared {
 
 pub fn prepare(config: &MosnConfig, diags: &mut Diagnostics) -> Prepared {
     let clusters = Arc::new(ClusterManager::from_config(&config.cluster_manager, diags));
+    refuse_tls(
+        config.cluster_manager.tls_context.as_ref(),
+        "cluster_manager.tls_context",
+        diags,
+    );
     for (i, cluster) in config.cluster_manager.clusters.iter().enumerate() {
         refuse_tls(
             cluster.tls_context.as_ref(),
@@ -61,10 +66,6 @@ fn listener_spec(
     context: &FilterContext,
     diags: &mut Diagnostics,
 ) -> Option<ListenerSpec> {
-    let address = listener.listen_address().ok()?;
-    if matches!(address, ListenAddress::Udp(_)) || !listener.bind_port {
-        return None; // validation has said why
-    }
     for (key, present) in [
         ("stream_filters", !listener.stream_filters.is_empty()),
         ("access_logs", !listener.access_logs.is_empty()),
@@ -111,6 +112,12 @@ fn listener_spec(
             network.build(f, context, &index(&join(&chain_path, "filters"), i), diags)
         })
         .collect();
+    // Validation has said why a listener without a usable address is left out; its filters
+    // were still built above, so that their problems are reported too.
+    let address = listener.listen_address().ok()?;
+    if matches!(address, ListenAddress::Udp(_)) || !listener.bind_port {
+        return None;
+    }
     Some(ListenerSpec {
         name: listener.name.as_str().into(),
         address,

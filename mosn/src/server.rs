@@ -5,7 +5,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mosn_admin::{AdminContext, State};
-use mosn_config::{Diagnostics, Loaded, MosnConfig};
+use mosn_config::address::ListenAddress;
+use mosn_config::{Diagnostics, Loaded, MosnConfig, Severity};
 use mosn_net::drain::{self, DrainTrigger};
 use mosn_net::io_model::{self, BoundListener, IoModel};
 use mosn_net::listener::ListenerSpec;
@@ -56,11 +57,16 @@ pub fn run(loaded: Loaded, config_path: Option<&Path>, args: &StartArgs) -> Resu
 
     let mut diags = Diagnostics::default();
     let prepared = prepare(&config, &mut diags);
-    for problem in diags.items() {
-        tracing::warn!("config: {problem}");
+    let (errors, warnings): (Vec<_>, Vec<_>) = diags
+        .items()
+        .iter()
+        .partition(|d| d.severity == Severity::Error);
+    for warning in warnings {
+        tracing::warn!("config: {warning}");
     }
-    if diags.has_errors() {
-        return Err("the config has errors (listed above)".to_string());
+    if !errors.is_empty() {
+        let lines: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+        return Err(format!("the config has errors:\n{}", lines.join("\n")));
     }
 
     let cpus = std::thread::available_parallelism().map_or(1, usize::from);
@@ -131,6 +137,7 @@ pub fn run(loaded: Loaded, config_path: Option<&Path>, args: &StartArgs) -> Resu
         Ok(())
     });
     drop(pid_file);
+    remove_unix_sockets(&prepared.listeners);
     result
 }
 
@@ -208,6 +215,15 @@ async fn drain_connections(listeners: &[Arc<ListenerSpec>], timeout: Duration) {
             return;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Unix listeners leave socket files behind; a clean stop removes them.
+fn remove_unix_sockets(listeners: &[Arc<ListenerSpec>]) {
+    for spec in listeners {
+        if let ListenAddress::Unix(path) = &spec.address {
+            let _ = std::fs::remove_file(path);
+        }
     }
 }
 

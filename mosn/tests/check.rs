@@ -105,6 +105,11 @@ fn every_error_is_reported_at_once_with_its_path() {
     ] {
         assert!(out.contains(want), "missing {want:?} in:\n{out}");
     }
+    let mut lines: Vec<&str> = out.lines().collect();
+    let count = lines.len();
+    lines.sort();
+    lines.dedup();
+    assert_eq!(lines.len(), count, "a problem is reported twice:\n{out}");
 }
 
 #[test]

@@ -239,3 +239,47 @@ fn an_idle_connection_is_closed_after_connection_idle_timeout() {
         started.elapsed()
     );
 }
+
+#[test]
+fn an_upstream_host_can_be_a_unix_socket() {
+    let dir = tempfile::tempdir().unwrap();
+    let socket = dir.path().join("wc.sock");
+    let socat = which("socat").expect("socat is needed: run ./scripts/test, which installs it");
+    let child = Command::new(socat)
+        .arg(format!("UNIX-LISTEN:{},fork", socket.display()))
+        .arg("EXEC:wc -c")
+        .spawn()
+        .unwrap();
+    let _socat = Process(child);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !socket.exists() {
+        assert!(Instant::now() < deadline, "socat did not create its socket");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let port = free_port();
+    let host = format!("unix:{}", socket.display());
+    let config = config(
+        json!([tcp_proxy_listener("tcp", port, "wc")]),
+        json!([cluster("wc", &[host])]),
+        free_port(),
+    );
+    let _mosn = Mosn::start(&config, port);
+    let answer = exchange_half_closed(port, b"twelve bytes");
+    assert_eq!(String::from_utf8_lossy(&answer).trim(), "12");
+}
+
+#[test]
+fn names_work_for_listeners_and_hosts() {
+    let nginx = Nginx::start();
+    let port = free_port();
+    let mut listener = tcp_proxy_listener("named", port, "nginx");
+    listener["address"] = json!(format!("localhost:{port}"));
+    let config = config(
+        json!([listener]),
+        json!([cluster("nginx", &[format!("localhost:{}", nginx.port)])]),
+        free_port(),
+    );
+    let _mosn = Mosn::start(&config, port);
+    let (ok, body) = curl(&[&format!("http://127.0.0.1:{port}/")]);
+    assert!(ok && body == NGINX_BODY.as_bytes());
+}

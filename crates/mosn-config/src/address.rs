@@ -1,9 +1,9 @@
 //! Addresses as MOSN writes them, parsed once for validation and for the runtime.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 
-use crate::model::{Listener, SocketAddress};
+use crate::model::{CidrRange, Listener, SocketAddress};
 
 /// Where a listener listens.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,8 +17,8 @@ impl Listener {
     /// Parses `address` according to `network` (`tcp` when empty).
     pub fn listen_address(&self) -> Result<ListenAddress, String> {
         match self.network.to_ascii_lowercase().as_str() {
-            "" | "tcp" => parse_socket_addr(&self.address).map(ListenAddress::Tcp),
-            "udp" => parse_socket_addr(&self.address).map(ListenAddress::Udp),
+            "" | "tcp" => resolve_listen_addr(&self.address).map(ListenAddress::Tcp),
+            "udp" => resolve_listen_addr(&self.address).map(ListenAddress::Udp),
             "unix" if self.address.is_empty() => {
                 Err("a unix listener needs a socket path".to_string())
             }
@@ -34,6 +34,81 @@ impl Listener {
 pub fn parse_socket_addr(text: &str) -> Result<SocketAddr, String> {
     text.parse().map_err(|_| {
         format!("invalid address {text:?}: expected ip:port, such as \"127.0.0.1:2045\"")
+    })
+}
+
+/// A listen address as MOSN takes it: `ip:port`, `:port` (every interface) or `name:port`
+/// (looked up now, as MOSN does at load).
+pub fn resolve_listen_addr(text: &str) -> Result<SocketAddr, String> {
+    if let Ok(addr) = text.parse() {
+        return Ok(addr);
+    }
+    if let Some(port) = text.strip_prefix(':') {
+        let port = port
+            .parse()
+            .map_err(|_| format!("invalid port in {text:?}"))?;
+        return Ok(SocketAddr::new(IpAddr::from([0, 0, 0, 0]), port));
+    }
+    let (host, port) = parse_host_port(text)
+        .map_err(|_| format!("invalid address {text:?}: expected ip:port, :port or host:port"))?;
+    let found = (host.as_str(), port)
+        .to_socket_addrs()
+        .map_err(|err| format!("cannot resolve {text:?}: {err}"))?;
+    let mut found: Vec<SocketAddr> = found.collect();
+    found.sort_by_key(|addr| addr.is_ipv6()); // IPv4 first, as Go's resolver prefers
+    found
+        .first()
+        .copied()
+        .ok_or_else(|| format!("{text:?} resolves to no address"))
+}
+
+/// Where an upstream host is, as `hosts[].address` says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UpstreamAddress {
+    Ip(SocketAddr),
+    /// A DNS name, looked up when connecting.
+    Name {
+        name: String,
+        port: u16,
+    },
+    Unix(PathBuf),
+}
+
+impl std::fmt::Display for UpstreamAddress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            UpstreamAddress::Ip(addr) => write!(f, "{addr}"),
+            UpstreamAddress::Name { name, port } => write!(f, "{name}:{port}"),
+            UpstreamAddress::Unix(path) => write!(f, "unix:{}", path.display()),
+        }
+    }
+}
+
+/// Parses `ip:port`, `name:port` or `unix:/path`; `default_port` (80 for STRICT_DNS, as in
+/// MOSN) allows a bare name.
+pub fn parse_upstream_address(
+    text: &str,
+    default_port: Option<u16>,
+) -> Result<UpstreamAddress, String> {
+    if let Some(path) = text.strip_prefix("unix:") {
+        return match path {
+            "" => Err(format!(
+                "invalid address {text:?}: no socket path after unix:"
+            )),
+            path => Ok(UpstreamAddress::Unix(PathBuf::from(path))),
+        };
+    }
+    if let Ok(addr) = text.parse() {
+        return Ok(UpstreamAddress::Ip(addr));
+    }
+    let (name, port) = match (parse_host_port(text), default_port) {
+        (Ok(pair), _) => pair,
+        (Err(_), Some(port)) if !text.is_empty() && !text.contains(':') => (text.to_string(), port),
+        (Err(problem), _) => return Err(problem),
+    };
+    Ok(match name.parse() {
+        Ok(ip) => UpstreamAddress::Ip(SocketAddr::new(ip, port)),
+        Err(_) => UpstreamAddress::Name { name, port },
     })
 }
 
@@ -63,9 +138,68 @@ impl SocketAddress {
     }
 }
 
+impl CidrRange {
+    /// The network address and prefix length, checked.
+    pub fn parse(&self) -> Result<(IpAddr, u32), String> {
+        let ip: IpAddr = self
+            .address
+            .parse()
+            .map_err(|_| format!("invalid ip address {:?}", self.address))?;
+        let max = if ip.is_ipv4() { 32 } else { 128 };
+        if self.length > max {
+            return Err(format!("prefix length {} is over {max}", self.length));
+        }
+        Ok((ip, self.length))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn listen_addresses_take_mosn_forms() {
+        assert_eq!(
+            resolve_listen_addr("127.0.0.1:80"),
+            Ok("127.0.0.1:80".parse().unwrap())
+        );
+        assert_eq!(
+            resolve_listen_addr(":2045"),
+            Ok("0.0.0.0:2045".parse().unwrap())
+        );
+        assert_eq!(
+            resolve_listen_addr("localhost:2045").map(|a| a.port()),
+            Ok(2045)
+        );
+        assert!(resolve_listen_addr("nowhere.invalid:1").is_err());
+        assert!(resolve_listen_addr("127.0.0.1").is_err());
+    }
+
+    #[test]
+    fn upstream_addresses_take_ips_names_and_unix_paths() {
+        let ip = |text: &str| UpstreamAddress::Ip(text.parse().unwrap());
+        assert_eq!(
+            parse_upstream_address("10.0.0.1:80", None),
+            Ok(ip("10.0.0.1:80"))
+        );
+        let name = UpstreamAddress::Name {
+            name: "svc.local".into(),
+            port: 8080,
+        };
+        assert_eq!(parse_upstream_address("svc.local:8080", None), Ok(name));
+        let name = UpstreamAddress::Name {
+            name: "svc.local".into(),
+            port: 80,
+        };
+        assert_eq!(parse_upstream_address("svc.local", Some(80)), Ok(name));
+        assert!(parse_upstream_address("svc.local", None).is_err());
+        assert_eq!(
+            parse_upstream_address("unix:/tmp/s.sock", None),
+            Ok(UpstreamAddress::Unix("/tmp/s.sock".into()))
+        );
+        assert!(parse_upstream_address("unix:", None).is_err());
+        assert!(parse_upstream_address("10.0.0.1", None).is_err());
+    }
 
     #[test]
     fn host_port_accepts_names_and_v6() {

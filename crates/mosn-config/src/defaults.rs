@@ -2,18 +2,19 @@
 
 use std::time::Duration;
 
-use crate::model::{Cluster, Host, ServerConfig, TcpProxyConfig};
+use crate::model::{Cluster, Host, ServerConfig};
 
 pub const GRACEFUL_TIMEOUT: Duration = Duration::from_secs(30);
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const MAX_REQUEST_PER_CONN: u32 = 1024;
 pub const CONN_BUFFER_LIMIT_BYTES: u32 = 16 * 1024;
-pub const TCP_PROXY_MAX_CONNECT_ATTEMPTS: u32 = 1;
 pub const LOG_LEVEL: &str = "INFO";
 pub const ADMIN_ADDRESS: &str = "127.0.0.1";
 pub const HOST_WEIGHT_MIN: u32 = 1;
 pub const HOST_WEIGHT_MAX: u32 = 128;
 pub const LB_TYPE: &str = "LB_ROUNDROBIN";
+/// The port of a STRICT_DNS host written without one.
+pub const STRICT_DNS_PORT: u16 = 80;
 
 impl ServerConfig {
     pub fn graceful_timeout(&self) -> Duration {
@@ -62,12 +63,5 @@ impl Host {
     /// The weight, clamped into MOSN's range 1..=128.
     pub fn effective_weight(&self) -> u32 {
         self.weight.clamp(HOST_WEIGHT_MIN, HOST_WEIGHT_MAX)
-    }
-}
-
-impl TcpProxyConfig {
-    pub fn max_connect_attempts(&self) -> u32 {
-        self.max_connect_attempts
-            .max(TCP_PROXY_MAX_CONNECT_ATTEMPTS)
     }
 }

@@ -157,22 +157,59 @@ impl<'de> Deserialize<'de> for GoDuration {
         impl Visitor<'_> for DurationVisitor {
             type Value = GoDuration;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a Go duration string such as \"1s\", or a number of nanoseconds")
+                f.write_str("a Go duration string such as \"1s\"")
             }
-            /// Go's `time.Duration` fields (tcp_proxy's `idle_timeout`) are nanosecond numbers.
-            fn visit_u64<E: de::Error>(self, nanos: u64) -> Result<GoDuration, E> {
-                Ok(GoDuration(Duration::from_nanos(nanos)))
+            /// A bare number needs a unit, as in MOSN; only 0 is a duration without one.
+            fn visit_u64<E: de::Error>(self, n: u64) -> Result<GoDuration, E> {
+                match n {
+                    0 => Ok(GoDuration(Duration::ZERO)),
+                    _ => Err(E::custom(format!(
+                        "{n} has no unit: write a duration such as \"{n}s\" or \"{n}ms\""
+                    ))),
+                }
             }
-            fn visit_i64<E: de::Error>(self, nanos: i64) -> Result<GoDuration, E> {
-                Err(E::custom(format!(
-                    "negative duration {nanos} is not allowed"
-                )))
+            fn visit_i64<E: de::Error>(self, n: i64) -> Result<GoDuration, E> {
+                Err(E::custom(format!("negative duration {n} is not allowed")))
             }
             fn visit_str<E: de::Error>(self, text: &str) -> Result<GoDuration, E> {
                 parse(text).map(GoDuration).map_err(E::custom)
             }
         }
         deserializer.deserialize_any(DurationVisitor)
+    }
+}
+
+/// A Go `time.Duration` field: integer nanoseconds in JSON; a Go duration string is taken too.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Nanoseconds(pub Duration);
+
+impl Serialize for Nanoseconds {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_u64(u64::try_from(self.0.as_nanos()).unwrap_or(u64::MAX))
+    }
+}
+
+impl<'de> Deserialize<'de> for Nanoseconds {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct NanosVisitor;
+        impl Visitor<'_> for NanosVisitor {
+            type Value = Nanoseconds;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a number of nanoseconds or a Go duration string such as \"1s\"")
+            }
+            fn visit_u64<E: de::Error>(self, nanos: u64) -> Result<Nanoseconds, E> {
+                Ok(Nanoseconds(Duration::from_nanos(nanos)))
+            }
+            fn visit_i64<E: de::Error>(self, nanos: i64) -> Result<Nanoseconds, E> {
+                Err(E::custom(format!(
+                    "negative duration {nanos} is not allowed"
+                )))
+            }
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<Nanoseconds, E> {
+                parse(text).map(Nanoseconds).map_err(E::custom)
+            }
+        }
+        deserializer.deserialize_any(NanosVisitor)
     }
 }
 

@@ -7,6 +7,7 @@ pub mod decode;
 pub mod defaults;
 pub mod diagnostics;
 pub mod duration;
+mod include;
 mod load;
 pub mod model;
 mod validate;

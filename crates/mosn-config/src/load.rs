@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use crate::decode::decode;
 use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::include::read_directories;
 use crate::model::MosnConfig;
 use crate::validate::validate;
 
@@ -38,6 +39,9 @@ pub struct Loaded {
 #[derive(Debug)]
 pub struct Rejected {
     pub diagnostics: Vec<Diagnostic>,
+    /// The config as decoded, when only validation failed: later stages (the filters) can still
+    /// look at it, so that `mosn check` reports their problems too.
+    pub config: Option<Box<MosnConfig>>,
 }
 
 pub fn load_file(path: &Path) -> Result<Loaded, Rejected> {
@@ -49,20 +53,28 @@ pub fn load_file(path: &Path) -> Result<Loaded, Rejected> {
 pub fn parse_text(text: &str, format: Format) -> Result<Loaded, Rejected> {
     let value = parse_tree(text, format).map_err(reject)?;
     let mut diags = Diagnostics::default();
-    let config = decode::<MosnConfig>(&value, "", &mut diags);
-    // Validation after a decoding error would report paths shifted by dropped list elements.
-    if let Some(mut config) = config.filter(|_| !diags.has_errors()) {
-        validate(&config, &mut diags);
-        if !diags.has_errors() {
-            name_listeners(&mut config);
-            return Ok(Loaded {
-                config,
-                warnings: diags.into_items(),
-            });
-        }
+    let mut config = decode::<MosnConfig>(&value, "", &mut diags);
+    if let Some(config) = config.as_mut() {
+        read_directories(config, &mut diags);
     }
-    Err(Rejected {
-        diagnostics: diags.into_items(),
+    // Validation after a decoding error would report paths shifted by dropped list elements.
+    let Some(mut config) = config.filter(|_| !diags.has_errors()) else {
+        return Err(Rejected {
+            diagnostics: diags.into_items(),
+            config: None,
+        });
+    };
+    validate(&config, &mut diags);
+    name_listeners(&mut config);
+    if diags.has_errors() {
+        return Err(Rejected {
+            diagnostics: diags.into_items(),
+            config: Some(Box::new(config)),
+        });
+    }
+    Ok(Loaded {
+        config,
+        warnings: diags.into_items(),
     })
 }
 
@@ -91,5 +103,6 @@ fn reject(message: String) -> Rejected {
     diags.error("", message);
     Rejected {
         diagnostics: diags.into_items(),
+        config: None,
     }
 }

@@ -2,17 +2,15 @@
 //! settings that exclude each other. Every problem names its JSON path.
 
 use std::collections::HashSet;
-use std::net::IpAddr;
 
 use serde_json::Value;
 
-use crate::address::{ListenAddress, parse_host_port, parse_port_ranges, parse_socket_addr};
+use crate::address::{ListenAddress, parse_upstream_address};
 use crate::decode::decode;
-use crate::defaults::{HOST_WEIGHT_MAX, HOST_WEIGHT_MIN};
+use crate::defaults::{HOST_WEIGHT_MAX, HOST_WEIGHT_MIN, STRICT_DNS_PORT};
 use crate::diagnostics::{Diagnostics, Severity, index, join};
 use crate::model::{
-    CidrRange, Cluster, FilterChain, Listener, MosnConfig, ProxyConfig, RouterConfiguration,
-    TcpProxyConfig,
+    Cluster, FilterChain, Listener, MosnConfig, Processor, ProxyConfig, RouterConfiguration,
 };
 
 /// Cluster types MOSN knows; all but STRICT_DNS behave as SIMPLE here.
@@ -93,6 +91,14 @@ pub fn validate(config: &MosnConfig, diags: &mut Diagnostics) {
     }
     for (i, server) in config.servers.iter().enumerate() {
         let server_path = index("servers", i);
+        if let Processor::Unparsed(text) = &server.processor {
+            diags.warn(
+                join(&server_path, "processor"),
+                format!(
+                    "{text:?} is neither a number nor \"auto\": one worker per CPU, as MOSN does"
+                ),
+            );
+        }
         if !server.default_log_level.is_empty()
             && !LOG_LEVELS.contains(&server.default_log_level.as_str())
         {
@@ -178,15 +184,10 @@ fn validate_cluster(cluster: &Cluster, path: &str, diags: &mut Diagnostics) {
             format!("unknown lb_type {:?}, using LB_ROUNDROBIN", cluster.lb_type),
         );
     }
-    let dns = kind == "STRICT_DNS";
+    let default_port = (kind == "STRICT_DNS").then_some(STRICT_DNS_PORT);
     for (i, host) in cluster.hosts.iter().enumerate() {
         let host_path = index(&join(path, "hosts"), i);
-        let parsed = if dns {
-            parse_host_port(&host.address).map(drop)
-        } else {
-            parse_socket_addr(&host.address).map(drop)
-        };
-        if let Err(problem) = parsed {
+        if let Err(problem) = parse_upstream_address(&host.address, default_port) {
             diags.error(join(&host_path, "address"), problem);
         }
         if host.weight != 0 && !(HOST_WEIGHT_MIN..=HOST_WEIGHT_MAX).contains(&host.weight) {
@@ -237,60 +238,18 @@ fn validate_filter_chain(chain: &FilterChain, path: &str, names: &Names, diags: 
             "tls_context and tls_context_set are both set: use one of them",
         );
     }
-    for (i, filter) in chain.filters.iter().enumerate() {
-        let filter_path = index(&join(path, "filters"), i);
+    // The `proxy` filter is not built yet, so its references are checked here; a built filter
+    // checks its own config when the registry builds it.
+    for (i, filter) in chain
+        .filters
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.kind == "proxy")
+    {
+        let config_path = join(&index(&join(path, "filters"), i), "config");
         let config = Value::Object(filter.config.clone());
-        let config_path = join(&filter_path, "config");
-        match filter.kind.as_str() {
-            "tcp_proxy" => {
-                if let Some(tcp) = decode::<TcpProxyConfig>(&config, &config_path, diags) {
-                    validate_tcp_proxy(&tcp, &config_path, names, diags);
-                }
-            }
-            "proxy" => {
-                if let Some(proxy) = decode::<ProxyConfig>(&config, &config_path, diags) {
-                    validate_proxy(&proxy, &config_path, names, diags);
-                }
-            }
-            _ => {}
-        }
-    }
-}
-
-fn validate_tcp_proxy(tcp: &TcpProxyConfig, path: &str, names: &Names, diags: &mut Diagnostics) {
-    if tcp.cluster.is_empty() && tcp.routes.is_empty() {
-        diags.error(path, "tcp_proxy needs a cluster or routes");
-    }
-    check_cluster_ref(&tcp.cluster, &join(path, "cluster"), names, diags);
-    if !tcp.cluster.is_empty() && !tcp.routes.is_empty() {
-        diags.warn(
-            join(path, "routes"),
-            "ignored: cluster is set, and it takes every connection (as in MOSN)",
-        );
-    }
-    for (i, route) in tcp.routes.iter().enumerate() {
-        let route_path = index(&join(path, "routes"), i);
-        if route.cluster.is_empty() {
-            diags.error(join(&route_path, "cluster"), "must not be empty");
-        }
-        check_cluster_ref(&route.cluster, &join(&route_path, "cluster"), names, diags);
-        for (key, ranges) in [
-            ("source_addrs", &route.source_addrs),
-            ("destination_addrs", &route.destination_addrs),
-        ] {
-            for (j, range) in ranges.iter().enumerate() {
-                if let Err(problem) = range.parse() {
-                    diags.error(index(&join(&route_path, key), j), problem);
-                }
-            }
-        }
-        for (key, ports) in [
-            ("SourcePort", &route.source_port),
-            ("DestinationPort", &route.destination_port),
-        ] {
-            if let Err(problem) = parse_port_ranges(ports) {
-                diags.error(join(&route_path, key), problem);
-            }
+        if let Some(proxy) = decode::<ProxyConfig>(&config, &config_path, diags) {
+            validate_proxy(&proxy, &config_path, names, diags);
         }
     }
 }
@@ -353,20 +312,5 @@ fn check_cluster_ref(name: &str, path: &str, names: &Names, diags: &mut Diagnost
             path,
             format!("cluster {name:?} does not exist in cluster_manager.clusters"),
         );
-    }
-}
-
-impl CidrRange {
-    /// The network address and prefix length, checked.
-    pub fn parse(&self) -> Result<(IpAddr, u32), String> {
-        let ip: IpAddr = self
-            .address
-            .parse()
-            .map_err(|_| format!("invalid ip address {:?}", self.address))?;
-        let max = if ip.is_ipv4() { 32 } else { 128 };
-        if self.length > max {
-            return Err(format!("prefix length {} is over {max}", self.length));
-        }
-        Ok((ip, self.length))
     }
 }

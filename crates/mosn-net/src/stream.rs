@@ -7,7 +7,7 @@
 use std::io;
 use std::net::{Shutdown, SocketAddr};
 use std::os::fd::{AsRawFd, FromRawFd};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use bytes::BytesMut;
 use socket2::{Domain, SockAddr, Socket, Type};
@@ -66,19 +66,30 @@ impl Stream {
             None,
         )?;
         socket.set_tcp_nodelay(true)?;
-        let pending = match socket.connect(&addr.into()) {
+        Self::finish_connect(socket, &addr.into()).await
+    }
+
+    /// Connects to a Unix socket without blocking the thread.
+    pub async fn connect_unix(path: &Path) -> io::Result<Stream> {
+        let socket = Socket::new(Domain::UNIX, Type::STREAM.nonblocking().cloexec(), None)?;
+        Self::finish_connect(socket, &SockAddr::unix(path)?).await
+    }
+
+    async fn finish_connect(socket: Socket, addr: &SockAddr) -> io::Result<Stream> {
+        let pending = match socket.connect(addr) {
             Ok(()) => false,
-            Err(err) if err.raw_os_error() == Some(libc::EINPROGRESS) => true,
+            Err(err) if matches!(err.raw_os_error(), Some(libc::EINPROGRESS | libc::EAGAIN)) => {
+                true
+            }
             Err(err) => return Err(err),
         };
         let stream = Stream::from_socket(socket)?;
         if pending {
             // Writable means the handshake ended; SO_ERROR says how.
-            let mut guard = stream.fd.writable().await?;
+            let _ready = stream.fd.writable().await?;
             if let Some(err) = stream.fd.get_ref().take_error()? {
                 return Err(err);
             }
-            guard.retain_ready();
         }
         Ok(stream)
     }

@@ -4,7 +4,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mosn_config::Diagnostics;
-use mosn_config::diagnostics::{index, join};
+use mosn_config::address::UpstreamAddress;
+use mosn_config::diagnostics::join;
 use mosn_config::model;
 use mosn_net::Stream;
 
@@ -27,18 +28,16 @@ pub enum ConnectError {
 }
 
 impl Cluster {
-    /// Builds a cluster from validated config; problems go to `diags` at `path`.
+    /// Builds a cluster from validated config (validation reported the hosts whose address does
+    /// not parse; they are left out here).
     pub fn from_config(config: &model::Cluster, path: &str, diags: &mut Diagnostics) -> Cluster {
-        let dns = config.kind.eq_ignore_ascii_case("STRICT_DNS");
-        let mut hosts = Vec::with_capacity(config.hosts.len());
-        for (i, host) in config.hosts.iter().enumerate() {
-            match Host::from_config(host, dns) {
-                Ok(host) => hosts.push(Arc::new(host)),
-                Err(problem) => {
-                    diags.error(join(&index(&join(path, "hosts"), i), "address"), problem)
-                }
-            }
-        }
+        let strict_dns = config.kind.eq_ignore_ascii_case("STRICT_DNS");
+        let hosts = config
+            .hosts
+            .iter()
+            .filter_map(|host| Host::from_config(host, strict_dns).ok())
+            .map(Arc::new)
+            .collect();
         let (lb, implemented) = for_lb_type(config.lb_type());
         if !implemented && mosn_config::LB_TYPES.contains(&config.lb_type()) {
             diags.warn(
@@ -99,7 +98,19 @@ impl Cluster {
     }
 
     async fn connect_host(&self, host: &Host) -> Result<Stream, String> {
-        let attempt = async { Stream::connect(host.address.resolve().await?).await };
+        let attempt = async {
+            match &host.address {
+                UpstreamAddress::Ip(addr) => Stream::connect(*addr).await,
+                UpstreamAddress::Unix(path) => Stream::connect_unix(path).await,
+                UpstreamAddress::Name { name, port } => {
+                    let mut found = tokio::net::lookup_host((name.as_str(), *port)).await?;
+                    let addr = found
+                        .next()
+                        .ok_or_else(|| std::io::Error::other(format!("{name} has no address")))?;
+                    Stream::connect(addr).await
+                }
+            }
+        };
         match tokio::time::timeout(self.connect_timeout, attempt).await {
             Ok(result) => result.map_err(|err| err.to_string()),
             Err(_) => Err(format!("timed out after {:?}", self.connect_timeout)),

@@ -1,46 +1,15 @@
 //! An upstream host and its counters.
 
-use std::io;
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use mosn_config::address::{parse_host_port, parse_socket_addr};
+use mosn_config::address::{UpstreamAddress, parse_upstream_address};
+use mosn_config::defaults::STRICT_DNS_PORT;
 use mosn_config::model;
 use serde_json::Value;
 
-/// Where a host is: an address, or a DNS name looked up at each connect (STRICT_DNS).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum HostAddress {
-    Ip(SocketAddr),
-    Dns { name: String, port: u16 },
-}
-
-impl std::fmt::Display for HostAddress {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            HostAddress::Ip(addr) => write!(f, "{addr}"),
-            HostAddress::Dns { name, port } => write!(f, "{name}:{port}"),
-        }
-    }
-}
-
-impl HostAddress {
-    pub async fn resolve(&self) -> io::Result<SocketAddr> {
-        match self {
-            HostAddress::Ip(addr) => Ok(*addr),
-            HostAddress::Dns { name, port } => tokio::net::lookup_host((name.as_str(), *port))
-                .await?
-                .next()
-                .ok_or_else(|| {
-                    io::Error::new(io::ErrorKind::NotFound, format!("{name} has no address"))
-                }),
-        }
-    }
-}
-
 #[derive(Debug)]
 pub struct Host {
-    pub address: HostAddress,
+    pub address: UpstreamAddress,
     pub hostname: String,
     pub weight: u32,
     pub metadata: Option<Value>,
@@ -60,19 +29,12 @@ impl HostStats {
 }
 
 impl Host {
-    /// Builds a host from config that validation has checked.
-    pub fn from_config(host: &model::Host, dns: bool) -> Result<Host, String> {
-        let address = if dns {
-            let (name, port) = parse_host_port(&host.address)?;
-            match name.parse() {
-                Ok(ip) => HostAddress::Ip(SocketAddr::new(ip, port)),
-                Err(_) => HostAddress::Dns { name, port },
-            }
-        } else {
-            HostAddress::Ip(parse_socket_addr(&host.address)?)
-        };
+    /// Builds a host from config that validation has checked. A STRICT_DNS host may leave out
+    /// its port (80).
+    pub fn from_config(host: &model::Host, strict_dns: bool) -> Result<Host, String> {
+        let default_port = strict_dns.then_some(STRICT_DNS_PORT);
         Ok(Host {
-            address,
+            address: parse_upstream_address(&host.address, default_port)?,
             hostname: host.hostname.clone(),
             weight: host.effective_weight(),
             metadata: host.metadata.clone(),

@@ -6,5 +6,5 @@ pub mod lb;
 pub mod manager;
 
 pub use cluster::{Cluster, ConnectError};
-pub use host::{Host, HostAddress};
+pub use host::Host;
 pub use manager::ClusterManager;

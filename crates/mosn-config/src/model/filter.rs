@@ -2,7 +2,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::decode::list;
-use crate::duration::GoDuration;
+use crate::duration::Nanoseconds;
 
 /// A filter as listed in a chain: `{"type": NAME, "config": {...}}`. Its config is read by
 /// the filter registered under `type`.
@@ -21,11 +21,12 @@ pub struct Filter {
 pub struct TcpProxyConfig {
     #[serde(skip_serializing_if = "String::is_empty")]
     pub stat_prefix: String,
-    /// The cluster used when no route matches.
+    /// Set: every connection goes to this cluster and `routes` are not looked at (as in MOSN).
     #[serde(skip_serializing_if = "String::is_empty")]
     pub cluster: String,
+    /// A Go `time.Duration` in MOSN: integer nanoseconds (a Go string is taken too).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub idle_timeout: Option<GoDuration>,
+    pub idle_timeout: Option<Nanoseconds>,
     pub max_connect_attempts: u32,
     #[serde(skip_serializing_if = "Vec::is_empty", deserialize_with = "list")]
     pub routes: Vec<TcpRoute>,

@@ -20,7 +20,9 @@ pub struct Listener {
     /// `tcp` (the default), `unix` or `udp`.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub network: String,
-    pub use_original_dst: bool,
+    /// `"redirect"` or `"tproxy"`; anything else is off.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub use_original_dst: String,
     #[serde(skip_serializing_if = "Vec::is_empty", deserialize_with = "list")]
     pub access_logs: Vec<AccessLog>,
     #[serde(skip_serializing_if = "Vec::is_empty", deserialize_with = "list")]

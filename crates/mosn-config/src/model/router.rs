@@ -79,20 +79,32 @@ pub struct RouteMatch {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub case_sensitive: Option<bool>,
     #[serde(skip_serializing_if = "Vec::is_empty", deserialize_with = "list")]
-    pub headers: Vec<KeyValueMatcher>,
+    pub headers: Vec<HeaderMatcher>,
     #[serde(skip_serializing_if = "Vec::is_empty", deserialize_with = "list")]
-    pub variables: Vec<KeyValueMatcher>,
+    pub variables: Vec<VariableMatcher>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub dsl_expressions: Option<Value>,
 }
 
-/// A header or variable matcher: `{name, value, regex}` (and `model` for variables).
+/// `{name, value, regex}`: `regex` says whether `value` is a regular expression.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
-pub struct KeyValueMatcher {
+pub struct HeaderMatcher {
     pub name: String,
     pub value: String,
     pub regex: bool,
+}
+
+/// `{name, value, regex, model}`: here `regex` is the expression itself, and `model` is
+/// `and` or `or` for combining with the next matcher.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VariableMatcher {
+    pub name: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub value: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub regex: String,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub model: String,
 }

@@ -2,7 +2,6 @@ use std::fmt;
 
 use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use serde_json::Value;
 
 use super::{Listener, RouterConfiguration};
 use crate::decode::list;
@@ -14,10 +13,10 @@ use crate::duration::GoDuration;
 pub struct ServerConfig {
     #[serde(skip_serializing_if = "String::is_empty")]
     pub mosn_server_name: String,
-    /// `stdout`, `stderr` or a file path; empty means stderr.
+    /// `stdout`, `stderr` or a file path; empty means `<base>/logs/mosn.log`.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub default_log_path: String,
-    /// TRACE, DEBUG, INFO, WARN, ERROR, CRITICAL or FATAL; empty means INFO.
+    /// TRACE, DEBUG, INFO, WARN, ERROR or FATAL; empty means INFO.
     #[serde(skip_serializing_if = "String::is_empty")]
     pub default_log_level: String,
     #[serde(skip_serializing_if = "String::is_empty")]
@@ -32,26 +31,28 @@ pub struct ServerConfig {
     #[serde(skip_serializing_if = "Vec::is_empty", deserialize_with = "list")]
     pub routers: Vec<RouterConfiguration>,
     pub optimize_local_write: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub close_graceful: Option<Value>,
 }
 
 /// `processor`: a number of workers, or `"auto"` for one per CPU.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum Processor {
     /// Not set: one per CPU, as MOSN does.
     #[default]
     Unset,
     Auto,
     Count(usize),
+    /// A string that is neither a number nor "auto": one per CPU, with a warning, as in MOSN.
+    Unparsed(String),
 }
 
 impl Processor {
     /// The number of workers this setting asks for on a machine with `cpus` CPUs.
-    pub fn workers(self, cpus: usize) -> usize {
+    pub fn workers(&self, cpus: usize) -> usize {
         match self {
-            Processor::Unset | Processor::Auto | Processor::Count(0) => cpus.max(1),
-            Processor::Count(n) => n,
+            Processor::Unset | Processor::Auto | Processor::Unparsed(_) | Processor::Count(0) => {
+                cpus.max(1)
+            }
+            Processor::Count(n) => *n,
         }
     }
 }
@@ -62,6 +63,7 @@ impl Serialize for Processor {
             Processor::Unset => serializer.serialize_u64(0),
             Processor::Auto => serializer.serialize_str("auto"),
             Processor::Count(n) => serializer.serialize_u64(*n as u64),
+            Processor::Unparsed(text) => serializer.serialize_str(text),
         }
     }
 }
@@ -92,7 +94,7 @@ impl<'de> Deserialize<'de> for Processor {
                 }
                 match text.trim().parse::<u64>() {
                     Ok(n) => self.visit_u64(n),
-                    Err(_) => Err(E::invalid_value(de::Unexpected::Str(text), &self)),
+                    Err(_) => Ok(Processor::Unparsed(text.to_string())),
                 }
             }
         }

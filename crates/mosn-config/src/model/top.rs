@@ -41,6 +41,8 @@ pub struct MosnConfig {
     pub extends: Vec<ExtendConfig>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub wasm_global_plugins: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub close_graceful: Option<bool>,
 }
 
 /// `admin`: `{"address": {"socket_address": {"address": ..., "port_value": ...}}}`.

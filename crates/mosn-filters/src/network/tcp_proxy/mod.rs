@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use mosn_config::Diagnostics;
 use mosn_config::decode::decode;
+use mosn_config::diagnostics::{index, join};
 use mosn_config::model::TcpProxyConfig;
 use mosn_net::filter::BoxFuture;
 use mosn_net::idle::Activity;
@@ -44,15 +45,36 @@ pub fn build(
     diags: &mut Diagnostics,
 ) -> Option<Arc<dyn NetworkFilterFactory>> {
     let config: TcpProxyConfig = decode(&Value::Object(config.clone()), path, diags)?;
-    let routes = Routes::new(&config)
-        .map_err(|problem| diags.error(path, problem))
-        .ok()?;
+    let routes = Routes::new(&config, path, diags)?;
+    // The clusters connections can go to: `cluster` when set (routes are ignored then), else
+    // each route's.
+    let targets: Vec<(&str, String)> = if config.cluster.is_empty() {
+        let route_path = |i| join(&index(&join(path, "routes"), i), "Cluster");
+        config
+            .routes
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.cluster.as_str(), route_path(i)))
+            .collect()
+    } else {
+        vec![(config.cluster.as_str(), join(path, "cluster"))]
+    };
+    let before = diags.items().len();
+    for (name, at) in targets
+        .into_iter()
+        .filter(|(name, _)| !context.clusters.contains(name))
+    {
+        diags.error(
+            at,
+            format!("cluster {name:?} does not exist in cluster_manager.clusters"),
+        );
+    }
+    if diags.items().len() > before {
+        return None;
+    }
     let proxy = TcpProxy {
         routes,
-        idle_timeout: config
-            .idle_timeout
-            .map(|d| d.get())
-            .filter(|d| !d.is_zero()),
+        idle_timeout: config.idle_timeout.map(|d| d.0).filter(|d| !d.is_zero()),
         connect_attempts: Some(config.max_connect_attempts).filter(|n| *n > 0),
         clusters: Arc::clone(&context.clusters),
     };

@@ -2,8 +2,10 @@
 
 use std::net::{IpAddr, SocketAddr};
 
+use mosn_config::Diagnostics;
 use mosn_config::address::parse_port_ranges;
-use mosn_config::model::{TcpProxyConfig, TcpRoute};
+use mosn_config::diagnostics::{index, join};
+use mosn_config::model::{CidrRange, TcpProxyConfig, TcpRoute};
 
 /// A CIDR range, matched on the leading `length` bits.
 #[derive(Debug, Clone, Copy)]
@@ -57,15 +59,26 @@ pub struct Routes {
 }
 
 impl Routes {
-    /// Compiles validated config.
-    pub fn new(config: &TcpProxyConfig) -> Result<Routes, String> {
+    /// Compiles the config found at `path`; every problem is reported at its own path.
+    pub fn new(config: &TcpProxyConfig, path: &str, diags: &mut Diagnostics) -> Option<Routes> {
         let cluster = Some(config.cluster.clone()).filter(|c| !c.is_empty());
-        let routes = config
+        if cluster.is_some() && !config.routes.is_empty() {
+            diags.warn(
+                join(path, "routes"),
+                "ignored: cluster is set, and it takes every connection (as in MOSN)",
+            );
+        }
+        if cluster.is_none() && config.routes.is_empty() {
+            diags.error(path, "tcp_proxy needs a cluster or routes");
+        }
+        let routes: Vec<Option<Route>> = config
             .routes
             .iter()
-            .map(compile)
-            .collect::<Result<_, _>>()?;
-        Ok(Routes { cluster, routes })
+            .enumerate()
+            .map(|(i, route)| compile(route, &index(&join(path, "routes"), i), diags))
+            .collect();
+        let routes = routes.into_iter().collect::<Option<Vec<_>>>()?;
+        Some(Routes { cluster, routes })
     }
 
     /// The cluster for a connection from `remote` to `local`; `None` when no route matches.
@@ -88,19 +101,38 @@ impl Routes {
     }
 }
 
-fn compile(route: &TcpRoute) -> Result<Route, String> {
-    let cidrs = |ranges: &[mosn_config::model::CidrRange]| {
-        ranges
-            .iter()
-            .map(|r| r.parse().map(|(network, length)| Cidr { network, length }))
-            .collect::<Result<Vec<_>, _>>()
+fn compile(route: &TcpRoute, path: &str, diags: &mut Diagnostics) -> Option<Route> {
+    let before = diags.items().len();
+    if route.cluster.is_empty() {
+        diags.error(join(path, "Cluster"), "must not be empty");
+    }
+    let cidrs = |key: &str, ranges: &[CidrRange], diags: &mut Diagnostics| -> Vec<Cidr> {
+        let parsed = ranges.iter().enumerate().map(|(i, range)| {
+            range
+                .parse()
+                .map_err(|problem| diags.error(index(&join(path, key), i), problem))
+                .ok()
+        });
+        parsed
+            .flatten()
+            .map(|(network, length)| Cidr { network, length })
+            .collect()
     };
-    Ok(Route {
+    let sources = cidrs("SourceAddrs", &route.source_addrs, diags);
+    let destinations = cidrs("DestinationAddrs", &route.destination_addrs, diags);
+    let mut ports = |key: &str, text: &str| {
+        parse_port_ranges(text)
+            .map_err(|problem| diags.error(join(path, key), problem))
+            .unwrap_or_default()
+    };
+    let source_ports = ports("SourcePort", &route.source_port);
+    let destination_ports = ports("DestinationPort", &route.destination_port);
+    (diags.items().len() == before).then(|| Route {
         cluster: route.cluster.clone(),
-        sources: cidrs(&route.source_addrs)?,
-        source_ports: parse_port_ranges(&route.source_port)?,
-        destinations: cidrs(&route.destination_addrs)?,
-        destination_ports: parse_port_ranges(&route.destination_port)?,
+        sources,
+        source_ports,
+        destinations,
+        destination_ports,
     })
 }
 
@@ -137,6 +169,29 @@ mod tests {
         }
     }
 
+    #[test]
+    fn every_bad_route_is_reported_at_its_path() {
+        let mut bad = route("", Some(("10.0.0.300", 8)), "70000");
+        bad.source_addrs.push(CidrRange {
+            address: "10.0.0.0".into(),
+            length: 33,
+        });
+        let config = TcpProxyConfig {
+            routes: vec![route("ok", None, ""), bad],
+            ..TcpProxyConfig::default()
+        };
+        let mut diags = Diagnostics::default();
+        assert!(Routes::new(&config, "f", &mut diags).is_none());
+        let paths: Vec<_> = diags.items().iter().map(|d| d.path.as_str()).collect();
+        let want = [
+            "f.routes[1].Cluster",
+            "f.routes[1].SourceAddrs[0]",
+            "f.routes[1].SourceAddrs[1]",
+            "f.routes[1].DestinationPort",
+        ];
+        assert_eq!(paths, want);
+    }
+
     fn addr(text: &str) -> Option<SocketAddr> {
         Some(text.parse().unwrap())
     }
@@ -151,7 +206,7 @@ mod tests {
             ],
             ..TcpProxyConfig::default()
         };
-        let routes = Routes::new(&config).unwrap();
+        let routes = Routes::new(&config, "", &mut Diagnostics::default()).unwrap();
         assert_eq!(
             routes.cluster_for(addr("10.1.2.3:5000"), addr("127.0.0.1:22")),
             Some("lan")
@@ -177,13 +232,13 @@ mod tests {
             routes: vec![route("lan", Some(("10.0.0.0", 8)), "")],
             ..TcpProxyConfig::default()
         };
-        let routes = Routes::new(&config).unwrap();
+        let routes = Routes::new(&config, "", &mut Diagnostics::default()).unwrap();
         assert_eq!(
             routes.cluster_for(addr("1.2.3.4:1"), addr("127.0.0.1:1")),
             Some("all")
         );
         config.cluster.clear();
-        let routes = Routes::new(&config).unwrap();
+        let routes = Routes::new(&config, "", &mut Diagnostics::default()).unwrap();
         assert_eq!(
             routes.cluster_for(addr("1.2.3.4:1"), addr("127.0.0.1:1")),
             None
