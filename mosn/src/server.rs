@@ -77,6 +77,7 @@ pub fn run(loaded: Loaded, config_path: Option<&Path>, args: &StartArgs) -> Resu
         IoModel::WorkStealing { workers }
     };
     let mut bound = Vec::new();
+    let mut socket_files = SocketFiles::default();
     for spec in &prepared.listeners {
         let listener = BoundListener::bind(Arc::clone(spec), model).map_err(|err| {
             format!(
@@ -84,6 +85,9 @@ pub fn run(loaded: Loaded, config_path: Option<&Path>, args: &StartArgs) -> Resu
                 spec.name, spec.address
             )
         })?;
+        if let ListenAddress::Unix(path) = &spec.address {
+            socket_files.0.push(path.clone());
+        }
         bound.push(listener);
     }
     let admin = match &config.admin {
@@ -94,6 +98,10 @@ pub fn run(loaded: Loaded, config_path: Option<&Path>, args: &StartArgs) -> Resu
             socket
                 .set_nonblocking(true)
                 .map_err(|err| err.to_string())?;
+            tracing::info!(
+                "admin API on {}",
+                socket.local_addr().map_err(|e| e.to_string())?
+            );
             Some(socket)
         }
         None => None,
@@ -137,7 +145,7 @@ pub fn run(loaded: Loaded, config_path: Option<&Path>, args: &StartArgs) -> Resu
         Ok(())
     });
     drop(pid_file);
-    remove_unix_sockets(&prepared.listeners);
+    drop(socket_files);
     result
 }
 
@@ -218,10 +226,14 @@ async fn drain_connections(listeners: &[Arc<ListenerSpec>], timeout: Duration) {
     }
 }
 
-/// Unix listeners leave socket files behind; a clean stop removes them.
-fn remove_unix_sockets(listeners: &[Arc<ListenerSpec>]) {
-    for spec in listeners {
-        if let ListenAddress::Unix(path) = &spec.address {
+/// The socket files of the Unix listeners this process bound, removed when dropped: on a
+/// clean stop and when start-up fails after binding.
+#[derive(Default)]
+struct SocketFiles(Vec<PathBuf>);
+
+impl Drop for SocketFiles {
+    fn drop(&mut self) {
+        for path in &self.0 {
             let _ = std::fs::remove_file(path);
         }
     }

@@ -9,11 +9,8 @@ const WAIT: Duration = Duration::from_secs(10);
 
 pub fn stop(config_path: Option<&Path>) -> Result<(), String> {
     let config = match config_path {
-        Some(path) => {
-            mosn_config::load_file(path)
-                .map_err(|_| format!("{}: invalid config (see mosn check)", path.display()))?
-                .config
-        }
+        // Only the pid path is needed: no validation, no lookups that could fail now.
+        Some(path) => mosn_config::decode_file(path)?,
         None => crate::embedded_config()?.config,
     };
     let pid_file = pid_file_path(&config, config_path);

@@ -201,9 +201,37 @@ fn a_unix_socket_listener_proxies_to_nginx() {
         json!([cluster("nginx", &[format!("127.0.0.1:{}", nginx.port)])]),
         admin,
     );
-    let _mosn = Mosn::start(&config, admin);
+    let mut mosn = Mosn::start(&config, admin);
     let (ok, body) = curl(&["--unix-socket", &socket.display().to_string(), "http://x/"]);
     assert!(ok && body == NGINX_BODY.as_bytes());
+    mosn.process.signal(libc::SIGTERM);
+    assert!(
+        mosn.process
+            .wait_timeout(Duration::from_secs(5))
+            .is_some_and(|s| s.success())
+    );
+    assert!(!socket.exists(), "the socket file is left behind");
+}
+
+#[test]
+fn a_file_that_is_not_a_socket_is_never_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("precious.txt");
+    std::fs::write(&path, "keep me").unwrap();
+    let listener = json!({
+        "name": "unix", "network": "unix", "address": path.display().to_string(), "bind_port": true,
+        "filter_chains": [{ "filters": [{ "type": "tcp_proxy", "config": { "cluster": "c" } }] }]
+    });
+    let config = config(
+        json!([listener]),
+        json!([cluster("c", &["127.0.0.1:1".into()])]),
+        free_port(),
+    );
+    let dir_config = ConfigDir::new(&config);
+    let output = run_mosn(&["start"], Some(&dir_config.config_file()));
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("not a socket"));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "keep me");
 }
 
 #[test]

@@ -84,7 +84,8 @@ fn update_loglevel(context: &AdminContext, body: &Bytes) -> (StatusCode, String)
     }
 }
 
-/// MOSN's stats shape: `{type: {namespace: {metric: "value"}}}`.
+/// `{"listener": {name: {metric: "value"}}}`: values as strings like MOSN's, though MOSN
+/// names and nests its metrics differently.
 fn stats(context: &AdminContext) -> String {
     let listeners: BTreeMap<&str, BTreeMap<&str, String>> = context
         .listeners

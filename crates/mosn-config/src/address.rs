@@ -124,17 +124,17 @@ pub fn parse_host_port(text: &str) -> Result<(String, u16), String> {
 }
 
 impl SocketAddress {
-    /// The admin address; an empty address means 127.0.0.1, never every interface.
+    /// The admin address: an IP (IPv6 with or without brackets) or a name looked up now; empty
+    /// means 127.0.0.1, never every interface.
     pub fn socket_addr(&self) -> Result<SocketAddr, String> {
-        let ip = if self.address.is_empty() {
-            crate::defaults::ADMIN_ADDRESS
-        } else {
-            &self.address
+        let host = match self.address.trim_start_matches('[').trim_end_matches(']') {
+            "" => crate::defaults::ADMIN_ADDRESS,
+            host => host,
         };
-        let ip: IpAddr = ip
-            .parse()
-            .map_err(|_| format!("invalid ip address {ip:?}"))?;
-        Ok(SocketAddr::new(ip, self.port_value))
+        match host.parse::<IpAddr>() {
+            Ok(ip) => Ok(SocketAddr::new(ip, self.port_value)),
+            Err(_) => resolve_listen_addr(&format!("{host}:{}", self.port_value)),
+        }
     }
 }
 

@@ -14,7 +14,7 @@ mod validate;
 
 pub use diagnostics::{Diagnostic, Diagnostics, Severity};
 pub use duration::GoDuration;
-pub use load::{Format, Loaded, Rejected, load_file, parse_text};
+pub use load::{Format, Loaded, Rejected, decode_file, load_file, parse_text};
 pub use model::MosnConfig;
 pub use validate::{LB_TYPES, LOG_LEVELS};
 

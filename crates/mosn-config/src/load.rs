@@ -50,6 +50,16 @@ pub fn load_file(path: &Path) -> Result<Loaded, Rejected> {
     parse_text(&text, Format::of_path(path))
 }
 
+/// The config as written, decoded without validation or lookups: enough to find the pid file
+/// of a running server even if a name in the config no longer resolves.
+pub fn decode_file(path: &Path) -> Result<MosnConfig, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|err| format!("cannot read {}: {err}", path.display()))?;
+    let value = parse_tree(&text, Format::of_path(path))?;
+    decode(&value, "", &mut Diagnostics::default())
+        .ok_or_else(|| format!("{}: not a MOSN config", path.display()))
+}
+
 pub fn parse_text(text: &str, format: Format) -> Result<Loaded, Rejected> {
     let value = parse_tree(text, format).map_err(reject)?;
     let mut diags = Diagnostics::default();
@@ -64,8 +74,9 @@ pub fn parse_text(text: &str, format: Format) -> Result<Loaded, Rejected> {
             config: None,
         });
     };
-    validate(&config, &mut diags);
+    // Named first: a listener named after its address must not clash with another one.
     name_listeners(&mut config);
+    validate(&config, &mut diags);
     if diags.has_errors() {
         return Err(Rejected {
             diagnostics: diags.into_items(),

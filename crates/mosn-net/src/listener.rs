@@ -1,6 +1,7 @@
 //! Binding listener sockets, and the accept loop that hands connections to the filter chain.
 
 use std::io;
+use std::os::unix::fs::FileTypeExt;
 use std::os::unix::net::UnixListener as StdUnixListener;
 use std::path::Path;
 use std::sync::Arc;
@@ -70,10 +71,17 @@ impl BoundSocket {
     }
 }
 
-/// A socket file left by a process that is gone is removed; one in use is an error.
+/// A socket file left by a process that is gone is removed; one in use, or a file that is not
+/// a socket, is an error (never delete what a mistyped path points at).
 fn remove_stale_socket(path: &Path) -> io::Result<()> {
-    if !path.exists() {
+    let Ok(metadata) = std::fs::symlink_metadata(path) else {
         return Ok(());
+    };
+    if !metadata.file_type().is_socket() {
+        return Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            "the path exists and is not a socket",
+        ));
     }
     match std::os::unix::net::UnixStream::connect(path) {
         Ok(_) => Err(io::Error::new(
