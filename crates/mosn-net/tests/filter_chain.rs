@@ -1,0 +1,150 @@
+//! The filter chain over real sockets: a listener filter refuses connections, a read filter
+//! holds data back until a line is complete, a write filter changes what goes out, and the
+//! terminal filter sees only what the chain lets through.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use bytes::BytesMut;
+use mosn_config::address::ListenAddress;
+use mosn_net::connection::ConnectionInfo;
+use mosn_net::filter::BoxFuture;
+use mosn_net::listener::{BoundSocket, ListenerSpec, serve};
+use mosn_net::stats::ListenerStats;
+use mosn_net::{
+    ChainBuilder, Connection, FilterChainFactory, FilterStatus, ListenerFilter,
+    NetworkFilterFactory, ReadFilter, Stream, TerminalFilter, WriteFilter,
+};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// Refuses every connection while `refuse` is set.
+struct Gate {
+    refuse: AtomicBool,
+}
+
+impl ListenerFilter for Gate {
+    fn on_accept(&self, _: &mut ConnectionInfo, _: &Stream) -> FilterStatus {
+        if self.refuse.load(Ordering::Relaxed) {
+            FilterStatus::Stop
+        } else {
+            FilterStatus::Continue
+        }
+    }
+}
+
+/// Holds data back until it ends with a newline.
+struct Lines;
+
+impl ReadFilter for Lines {
+    fn on_data(&mut self, data: &mut BytesMut, end_of_stream: bool) -> FilterStatus {
+        if data.ends_with(b"\n") || end_of_stream {
+            FilterStatus::Continue
+        } else {
+            FilterStatus::Stop
+        }
+    }
+}
+
+/// Upper-cases what goes back to the client.
+struct Shout;
+
+impl WriteFilter for Shout {
+    fn on_write(&mut self, data: &mut BytesMut) -> FilterStatus {
+        data.make_ascii_uppercase();
+        FilterStatus::Continue
+    }
+}
+
+/// Echoes each chunk the read filters pass, through the write filters.
+struct Echo;
+
+impl TerminalFilter for Echo {
+    fn serve(&self, mut connection: Connection) -> BoxFuture {
+        Box::pin(async move {
+            let mut buf = BytesMut::with_capacity(1024);
+            loop {
+                buf.reserve(1024);
+                let Ok(n) = connection.stream.read_buf(&mut buf).await else {
+                    return;
+                };
+                if connection.read_filters.on_data(&mut buf, n == 0) == FilterStatus::Stop {
+                    continue;
+                }
+                if connection.write_filters.on_write(&mut buf) == FilterStatus::Continue {
+                    let _ = connection.stream.write_all(&buf).await;
+                }
+                buf.clear();
+                if n == 0 {
+                    return;
+                }
+            }
+        })
+    }
+}
+
+struct EchoFactory;
+
+impl NetworkFilterFactory for EchoFactory {
+    fn add_to_chain(&self, chain: &mut ChainBuilder) {
+        chain.add_read(Box::new(Lines));
+        chain.add_write(Box::new(Shout));
+        chain.terminate(Arc::new(Echo));
+    }
+}
+
+#[tokio::test]
+async fn the_chain_filters_both_ways_and_the_listener_filter_can_refuse() {
+    let address = ListenAddress::Tcp("127.0.0.1:0".parse().unwrap());
+    let socket = BoundSocket::bind(&address, false).unwrap();
+    let BoundSocket::Tcp(ref std_listener) = socket else {
+        unreachable!()
+    };
+    let port = std_listener.local_addr().unwrap().port();
+    let gate = Arc::new(Gate {
+        refuse: AtomicBool::new(false),
+    });
+    let stats = Arc::new(ListenerStats::default());
+    let spec = Arc::new(ListenerSpec {
+        name: "test".into(),
+        address,
+        reuseport: false,
+        listener_filters: vec![Arc::clone(&gate) as Arc<dyn ListenerFilter>],
+        chain: FilterChainFactory::new(vec![Arc::new(EchoFactory)]),
+        idle_timeout: None,
+        stats: Arc::clone(&stats),
+    });
+    let (_trigger, drain) = mosn_net::drain::channel();
+    tokio::spawn(serve(socket, spec, drain));
+
+    let mut client = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    client.write_all(b"hello ").await.unwrap();
+    let mut early = [0u8; 1];
+    let wait = std::time::Duration::from_millis(100);
+    let held = tokio::time::timeout(wait, client.read(&mut early)).await;
+    assert!(
+        held.is_err(),
+        "half a line went through the read filter that holds it back"
+    );
+    client.write_all(b"world\n").await.unwrap();
+    let mut answer = [0u8; 12];
+    client.read_exact(&mut answer).await.unwrap();
+    assert_eq!(
+        &answer, b"HELLO WORLD\n",
+        "the line comes back whole, upper-cased"
+    );
+    drop(client);
+
+    gate.refuse.store(true, Ordering::Relaxed);
+    let mut refused = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let mut byte = [0u8; 1];
+    assert_eq!(
+        refused.read(&mut byte).await.unwrap(),
+        0,
+        "a refused connection is closed"
+    );
+    assert_eq!(stats.connections_total(), 2);
+}
