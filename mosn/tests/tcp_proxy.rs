@@ -311,3 +311,59 @@ fn names_work_for_listeners_and_hosts() {
     let (ok, body) = curl(&[&format!("http://127.0.0.1:{port}/")]);
     assert!(ok && body == NGINX_BODY.as_bytes());
 }
+
+/// The backend never reads. The client writes as fast as it can for two seconds: the proxy
+/// must stop reading when the upstream stops taking bytes, so its memory stays flat and the
+/// client is slowed down, rather than the proxy queueing everything.
+#[test]
+fn a_backend_that_does_not_read_slows_the_client_and_memory_stays_bounded() {
+    let backend_port = free_port();
+    let socat = which("socat").expect("socat is needed: run ./scripts/test, which installs it");
+    let child = Command::new(socat)
+        .arg(format!(
+            "TCP-LISTEN:{backend_port},bind=127.0.0.1,reuseaddr"
+        ))
+        .arg("EXEC:sleep 30")
+        .spawn()
+        .unwrap();
+    let _socat = Process(child);
+    wait_for_port(backend_port);
+    let port = free_port();
+    let config = config(
+        json!([tcp_proxy_listener("tcp", port, "sink")]),
+        json!([cluster("sink", &[format!("127.0.0.1:{backend_port}")])]),
+        free_port(),
+    );
+    let mosn = Mosn::start(&config, port);
+    let rss_before = rss_kib(mosn.process.pid());
+
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .set_write_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let chunk = vec![7u8; 64 * 1024];
+    let deadline = Instant::now() + Duration::from_secs(2);
+    let mut written = 0usize;
+    while Instant::now() < deadline {
+        match stream.write(&chunk) {
+            Ok(n) => written += n,
+            Err(_) => std::thread::sleep(Duration::from_millis(50)), // blocked: backpressure
+        }
+    }
+    let grown = rss_kib(mosn.process.pid()).saturating_sub(rss_before);
+    // Socket buffers on both sides hold a few MiB at most; a proxy that queued would hold GiBs.
+    assert!(
+        written < 64 << 20,
+        "the client wrote {written} bytes: nothing held it back"
+    );
+    assert!(
+        grown < 8 * 1024,
+        "mosn grew by {grown} KiB while its upstream did not read"
+    );
+}
+
+fn rss_kib(pid: i32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
