@@ -1,0 +1,53 @@
+//! Hop-by-hop fields (RFC 9110 section 7.6.1): they describe one connection, so a proxy
+//! removes them, along with every field the Connection header names.
+
+use super::headers::{Headers, tokens};
+
+const HOP_BY_HOP: &[&str] = &[
+    "connection",
+    "proxy-connection",
+    "keep-alive",
+    "te",
+    "transfer-encoding",
+    "upgrade",
+];
+
+pub fn remove_hop_by_hop(headers: &mut Headers) {
+    let named: Vec<Vec<u8>> = headers
+        .get_all("connection")
+        .flat_map(tokens)
+        .map(|t| t.to_ascii_lowercase())
+        .collect();
+    headers.retain(|name, _| {
+        let hop = HOP_BY_HOP
+            .iter()
+            .any(|h| name.eq_ignore_ascii_case(h.as_bytes()));
+        !hop && !named.iter().any(|n| name.eq_ignore_ascii_case(n))
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn removes_fixed_and_named_fields() {
+        let mut h = Headers::default();
+        for (n, v) in [
+            ("Host", "a"),
+            ("Connection", "keep-alive, X-Secret"),
+            ("Keep-Alive", "5"),
+            ("x-secret", "1"),
+            ("TE", "trailers"),
+            ("X-Kept", "yes"),
+        ] {
+            h.push(n.to_string(), v.to_string());
+        }
+        remove_hop_by_hop(&mut h);
+        let names: Vec<_> = h
+            .iter()
+            .map(|(n, _)| String::from_utf8_lossy(n).into_owned())
+            .collect();
+        assert_eq!(names, ["Host", "X-Kept"]);
+    }
+}
