@@ -104,10 +104,14 @@ fn check_partial(
     Ok(())
 }
 
-/// Offsets of a slice inside the buffer it was parsed from.
+/// Offsets of a slice inside the buffer it was parsed from. httparse hands back a static `""`
+/// for an empty part (a missing reason phrase), which is not inside the buffer: an empty range.
 fn range_in(base: &[u8], part: &[u8]) -> Range<usize> {
-    let start = part.as_ptr() as usize - base.as_ptr() as usize;
-    start..start + part.len()
+    let start = (part.as_ptr() as usize).checked_sub(base.as_ptr() as usize);
+    match start {
+        Some(start) if start + part.len() <= base.len() => start..start + part.len(),
+        _ => 0..0,
+    }
 }
 
 /// Parses a request head from the front of `buf`, taking it out of `buf` when complete.
@@ -228,6 +232,23 @@ mod tests {
         let names: Vec<_> = head.headers.iter().map(|(n, _)| n.to_vec()).collect();
         assert_eq!(names, [b"Host".to_vec(), b"X-Mixed-Case".to_vec()]);
         assert_eq!(&buf[..], b"BODY");
+    }
+
+    #[test]
+    fn a_response_without_reason_phrase_parses() {
+        let mut buf = BytesMut::from(&b"\nHTTP/1.0 000\n\nz"[..]);
+        let head = parse_response(&mut buf, &Limits::default())
+            .unwrap()
+            .unwrap();
+        assert_eq!((head.status, &head.reason[..]), (0, &b""[..]));
+        let mut buf = BytesMut::from(&b"HTTP/1.1 204\r\n\r\n"[..]);
+        assert_eq!(
+            parse_response(&mut buf, &Limits::default())
+                .unwrap()
+                .unwrap()
+                .status,
+            204
+        );
     }
 
     #[test]
