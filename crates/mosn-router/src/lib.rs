@@ -1,0 +1,13 @@
+//! Route tables built from MOSN's `routers`: virtual hosts chosen by domain, routes matched by
+//! path and headers, and what each route does with a request.
+
+mod action;
+mod domain;
+mod matcher;
+mod mutation;
+mod table;
+
+pub use action::{Action, ClusterChoice, ForwardAction, Redirect};
+pub use matcher::Request;
+pub use mutation::{HeaderEdit, HeaderMutations};
+pub use table::{RouteMatch, RouteTable, Routers};

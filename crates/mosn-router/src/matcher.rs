@@ -1,0 +1,190 @@
+//! Route matchers: `prefix`, `path`, `regex` on the path, and `headers`. A route with no path
+//! matcher is MOSN's headers-only "RPC rule".
+
+use mosn_config::model::{HeaderMatcher, RouteMatch as MatchConfig};
+use regex::Regex;
+
+/// What a matcher looks at in a request.
+pub trait Request {
+    /// The path, without the query.
+    fn path(&self) -> &str;
+    fn header(&self, name: &str) -> Option<&str>;
+}
+
+#[derive(Debug)]
+enum PathMatch {
+    Prefix(String),
+    Exact(String),
+    Regex(Regex),
+    Any,
+}
+
+#[derive(Debug)]
+enum ValueMatch {
+    Exact(String),
+    Regex(Regex),
+    /// `.*`: present with any value, as MOSN reads it.
+    Any,
+}
+
+#[derive(Debug)]
+pub struct Matcher {
+    path: PathMatch,
+    case_sensitive: bool,
+    headers: Vec<(String, ValueMatch)>,
+}
+
+/// A regex that must match the whole value.
+fn anchored(pattern: &str) -> Result<Regex, String> {
+    Regex::new(&format!("^(?:{pattern})$"))
+        .map_err(|err| format!("invalid regex {pattern:?}: {err}"))
+}
+
+impl Matcher {
+    /// Precedence as in MOSN: prefix, then path, then regex.
+    pub fn new(config: &MatchConfig) -> Result<Matcher, String> {
+        let case_sensitive = config.case_sensitive.unwrap_or(true);
+        let path = if !config.prefix.is_empty() {
+            PathMatch::Prefix(fold(&config.prefix, case_sensitive))
+        } else if !config.path.is_empty() {
+            PathMatch::Exact(fold(&config.path, case_sensitive))
+        } else if !config.regex.is_empty() {
+            PathMatch::Regex(anchored(&config.regex)?)
+        } else {
+            PathMatch::Any
+        };
+        let headers = config
+            .headers
+            .iter()
+            .map(header_match)
+            .collect::<Result<_, _>>()?;
+        Ok(Matcher {
+            path,
+            case_sensitive,
+            headers,
+        })
+    }
+
+    pub fn matches(&self, request: &dyn Request) -> bool {
+        let path = request.path();
+        let path_ok = match &self.path {
+            PathMatch::Any => true,
+            PathMatch::Prefix(prefix) if self.case_sensitive => path.starts_with(prefix.as_str()),
+            PathMatch::Prefix(prefix) => path
+                .get(..prefix.len())
+                .is_some_and(|p| p.eq_ignore_ascii_case(prefix)),
+            PathMatch::Exact(exact) if self.case_sensitive => path == exact,
+            PathMatch::Exact(exact) => path.eq_ignore_ascii_case(exact),
+            PathMatch::Regex(regex) => regex.is_match(path),
+        };
+        path_ok
+            && self.headers.iter().all(|(name, value)| {
+                request.header(name).is_some_and(|actual| match value {
+                    ValueMatch::Any => true,
+                    ValueMatch::Exact(want) => actual == want,
+                    ValueMatch::Regex(regex) => regex.is_match(actual),
+                })
+            })
+    }
+}
+
+fn fold(text: &str, case_sensitive: bool) -> String {
+    if case_sensitive {
+        text.to_string()
+    } else {
+        text.to_ascii_lowercase()
+    }
+}
+
+fn header_match(config: &HeaderMatcher) -> Result<(String, ValueMatch), String> {
+    let value = match (config.regex, config.value.as_str()) {
+        (_, ".*") => ValueMatch::Any,
+        (true, pattern) => ValueMatch::Regex(anchored(pattern)?),
+        (false, exact) => ValueMatch::Exact(exact.to_string()),
+    };
+    Ok((config.name.clone(), value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Req(&'static str, &'static [(&'static str, &'static str)]);
+
+    impl Request for Req {
+        fn path(&self) -> &str {
+            self.0
+        }
+        fn header(&self, name: &str) -> Option<&str> {
+            self.1
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, v)| *v)
+        }
+    }
+
+    fn matcher(config: MatchConfig) -> Matcher {
+        Matcher::new(&config).unwrap()
+    }
+
+    #[test]
+    fn paths_match_by_prefix_exact_and_regex() {
+        let prefix = matcher(MatchConfig {
+            prefix: "/api".into(),
+            ..Default::default()
+        });
+        assert!(prefix.matches(&Req("/api/v1", &[])) && !prefix.matches(&Req("/API", &[])));
+        let folded = matcher(MatchConfig {
+            prefix: "/api".into(),
+            case_sensitive: Some(false),
+            ..Default::default()
+        });
+        assert!(folded.matches(&Req("/API/x", &[])));
+        let exact = matcher(MatchConfig {
+            path: "/a".into(),
+            ..Default::default()
+        });
+        assert!(exact.matches(&Req("/a", &[])) && !exact.matches(&Req("/ab", &[])));
+        let regex = matcher(MatchConfig {
+            regex: "/u/[0-9]+".into(),
+            ..Default::default()
+        });
+        assert!(regex.matches(&Req("/u/42", &[])) && !regex.matches(&Req("/u/42/x", &[])));
+    }
+
+    #[test]
+    fn headers_only_rules_match_exact_regex_and_wildcard() {
+        let header = |name: &str, value: &str, regex: bool| HeaderMatcher {
+            name: name.into(),
+            value: value.into(),
+            regex,
+        };
+        let rpc = matcher(MatchConfig {
+            headers: vec![header("service", ".*", false)],
+            ..Default::default()
+        });
+        assert!(rpc.matches(&Req("/", &[("service", "com.a.B")])) && !rpc.matches(&Req("/", &[])));
+        let both = matcher(MatchConfig {
+            prefix: "/".into(),
+            headers: vec![
+                header("x-env", "prod", false),
+                header("x-ver", "v[12]", true),
+            ],
+            ..Default::default()
+        });
+        assert!(both.matches(&Req("/", &[("X-Env", "prod"), ("x-ver", "v2")])));
+        assert!(!both.matches(&Req("/", &[("X-Env", "prod"), ("x-ver", "v3")])));
+        assert!(!both.matches(&Req("/", &[("X-Env", "dev"), ("x-ver", "v1")])));
+    }
+
+    #[test]
+    fn a_bad_regex_is_an_error() {
+        assert!(
+            Matcher::new(&MatchConfig {
+                regex: "(".into(),
+                ..Default::default()
+            })
+            .is_err()
+        );
+    }
+}

@@ -1,0 +1,210 @@
+//! A route table (one `routers[]` entry) and the set of them by `router_config_name`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use mosn_config::Diagnostics;
+use mosn_config::diagnostics::{index, join};
+use mosn_config::model::{Route, RouterConfiguration, VirtualHost};
+
+use crate::action::{Action, ForwardAction, Redirect};
+use crate::domain::DomainIndex;
+use crate::matcher::{Matcher, Request};
+use crate::mutation::HeaderMutations;
+
+#[derive(Debug)]
+struct RouteEntry {
+    matcher: Matcher,
+    action: Action,
+    headers: HeaderMutations,
+}
+
+#[derive(Debug)]
+struct VirtualHostEntry {
+    routes: Vec<RouteEntry>,
+    headers: HeaderMutations,
+}
+
+#[derive(Debug)]
+pub struct RouteTable {
+    domains: DomainIndex,
+    vhosts: Vec<VirtualHostEntry>,
+    headers: HeaderMutations,
+}
+
+/// A route found for a request: its action, and the header mutations that apply, most
+/// specific first (route, virtual host, router).
+pub struct RouteMatch<'a> {
+    pub action: &'a Action,
+    pub mutations: [&'a HeaderMutations; 3],
+}
+
+impl RouteTable {
+    pub fn new(config: &RouterConfiguration, path: &str, diags: &mut Diagnostics) -> RouteTable {
+        let mut domains = DomainIndex::default();
+        let mut vhosts = Vec::new();
+        for (i, vhost) in config.virtual_hosts.iter().enumerate() {
+            for domain in &vhost.domains {
+                domains.add(domain, i);
+            }
+            vhosts.push(virtual_host(
+                vhost,
+                &index(&join(path, "virtual_hosts"), i),
+                diags,
+            ));
+        }
+        RouteTable {
+            domains,
+            vhosts,
+            headers: HeaderMutations::new(
+                &config.request_headers_to_add,
+                &config.request_headers_to_remove,
+                &config.response_headers_to_add,
+                &config.response_headers_to_remove,
+            ),
+        }
+    }
+
+    /// The first route of the virtual host for `host` that matches the request.
+    pub fn route(&self, host: &str, request: &dyn Request) -> Option<RouteMatch<'_>> {
+        let vhost = &self.vhosts[self.domains.find(host)?];
+        let route = vhost.routes.iter().find(|r| r.matcher.matches(request))?;
+        Some(RouteMatch {
+            action: &route.action,
+            mutations: [&route.headers, &vhost.headers, &self.headers],
+        })
+    }
+}
+
+fn virtual_host(config: &VirtualHost, path: &str, diags: &mut Diagnostics) -> VirtualHostEntry {
+    let routes = config
+        .routers
+        .iter()
+        .enumerate()
+        .filter_map(|(i, route)| route_entry(route, &index(&join(path, "routers"), i), diags))
+        .collect();
+    VirtualHostEntry {
+        routes,
+        headers: HeaderMutations::new(
+            &config.request_headers_to_add,
+            &config.request_headers_to_remove,
+            &config.response_headers_to_add,
+            &config.response_headers_to_remove,
+        ),
+    }
+}
+
+fn route_entry(config: &Route, path: &str, diags: &mut Diagnostics) -> Option<RouteEntry> {
+    let matcher = Matcher::new(&config.route_match)
+        .map_err(|problem| diags.error(join(path, "match"), problem))
+        .ok()?;
+    let action = if let Some(direct) = &config.direct_response {
+        Action::DirectResponse {
+            status: direct.status,
+            body: direct.body.clone(),
+        }
+    } else if let Some(redirect) = &config.redirect {
+        Action::Redirect(Redirect::new(redirect))
+    } else if let Some(route) = &config.route {
+        let forward = ForwardAction::new(route)
+            .map_err(|problem| diags.error(join(path, "route"), problem))
+            .ok()?;
+        Action::Forward(forward)
+    } else {
+        return None; // validation warned: nothing to do
+    };
+    let headers = match &config.route {
+        Some(route) => HeaderMutations::new(
+            &route.request_headers_to_add,
+            &route.request_headers_to_remove,
+            &route.response_headers_to_add,
+            &route.response_headers_to_remove,
+        ),
+        None => HeaderMutations::default(),
+    };
+    Some(RouteEntry {
+        matcher,
+        action,
+        headers,
+    })
+}
+
+/// Every route table, by `router_config_name`.
+#[derive(Debug, Default)]
+pub struct Routers {
+    tables: HashMap<String, Arc<RouteTable>>,
+}
+
+impl Routers {
+    /// `configs` are (JSON path, router) pairs; a later router of the same name wins, as in MOSN.
+    pub fn new<'a>(
+        configs: impl Iterator<Item = (String, &'a RouterConfiguration)>,
+        diags: &mut Diagnostics,
+    ) -> Routers {
+        let tables = configs
+            .map(|(path, config)| {
+                (
+                    config.router_config_name.clone(),
+                    Arc::new(RouteTable::new(config, &path, diags)),
+                )
+            })
+            .collect();
+        Routers { tables }
+    }
+
+    pub fn get(&self, name: &str) -> Option<Arc<RouteTable>> {
+        self.tables.get(name).cloned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mosn_config::decode::decode;
+    use serde_json::json;
+
+    struct Req(&'static str);
+    impl Request for Req {
+        fn path(&self) -> &str {
+            self.0
+        }
+        fn header(&self, _: &str) -> Option<&str> {
+            None
+        }
+    }
+
+    #[test]
+    fn the_first_matching_route_of_the_chosen_vhost_wins() {
+        let config = json!({
+            "router_config_name": "r",
+            "response_headers_to_add": [{ "header": { "key": "x-router", "value": "1" } }],
+            "virtual_hosts": [
+                { "name": "api", "domains": ["api.example.com"], "routers": [
+                    { "match": { "prefix": "/static" }, "direct_response": { "status": 200, "body": "static" } },
+                    { "match": { "prefix": "/" }, "route": { "cluster_name": "api", "timeout": "2s" } }
+                ] },
+                { "name": "other", "domains": ["*"], "routers": [
+                    { "match": { "path": "/old" }, "redirect": { "path_redirect": "/new", "response_code": 302 } }
+                ] }
+            ]
+        });
+        let mut diags = Diagnostics::default();
+        let router: RouterConfiguration = decode(&config, "", &mut diags).unwrap();
+        let table = RouteTable::new(&router, "routers[0]", &mut diags);
+        assert!(!diags.has_errors());
+        let hit = table
+            .route("api.example.com", &Req("/static/a.css"))
+            .unwrap();
+        assert!(matches!(
+            hit.action,
+            Action::DirectResponse { status: 200, .. }
+        ));
+        assert_eq!(hit.mutations[2].response_add[0].name, "x-router");
+        let hit = table.route("API.example.com:80", &Req("/x")).unwrap();
+        assert!(matches!(hit.action, Action::Forward(f) if f.timeout.as_secs() == 2));
+        assert!(
+            matches!(table.route("else.com", &Req("/old")).unwrap().action, Action::Redirect(r) if r.status == 302)
+        );
+        assert!(table.route("else.com", &Req("/x")).is_none());
+    }
+}
