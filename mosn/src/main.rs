@@ -15,8 +15,9 @@ use mosn_config::{Format, Loaded};
 
 use crate::cli::{Cli, Command};
 
-/// The config `mosn start` runs without `-c`: a tcp_proxy listener on 127.0.0.1:2045 in front of
-/// the admin API on 127.0.0.1:34901, so `curl 127.0.0.1:2045/api/v1/version` answers at once.
+/// The config `mosn start` runs without `-c`, MOSN's classic sample: an HTTP/1 proxy on
+/// 127.0.0.1:2045 routes to a second one on 127.0.0.1:2046, which answers with a direct response,
+/// so `curl 127.0.0.1:2045` answers at once. The admin API is on 127.0.0.1:34901.
 const EMBEDDED_CONFIG: &str = include_str!("default_config.json");
 
 pub fn embedded_config() -> Result<Loaded, String> {

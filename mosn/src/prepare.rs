@@ -13,6 +13,7 @@ use mosn_net::listener::ListenerSpec;
 use mosn_net::registry::Registry;
 use mosn_net::stats::ListenerStats;
 use mosn_net::{FilterChainFactory, ListenerFilter};
+use mosn_router::Routers;
 use mosn_upstream::ClusterManager;
 
 type ListenerFilterRegistry = Registry<dyn ListenerFilter, FilterContext>;
@@ -35,7 +36,16 @@ pub fn prepare(config: &MosnConfig, diags: &mut Diagnostics) -> Prepared {
             diags,
         );
     }
-    let context = FilterContext { clusters };
+    let router_configs = config.servers.iter().enumerate().flat_map(|(i, server)| {
+        let routers = join(&index("servers", i), "routers");
+        server
+            .routers
+            .iter()
+            .enumerate()
+            .map(move |(j, router)| (index(&routers, j), router))
+    });
+    let routers = Arc::new(Routers::new(router_configs, diags));
+    let context = FilterContext { clusters, routers };
     let network = mosn_filters::network::registry();
     let listener_filters: ListenerFilterRegistry =
         Registry::new("listener filter", &["original_dst"]);
@@ -71,10 +81,7 @@ fn listener_spec(
         ("access_logs", !listener.access_logs.is_empty()),
     ] {
         if present {
-            diags.warn(
-                join(path, key),
-                "not supported yet (they come with the proxy filter): ignored",
-            );
+            diags.warn(join(path, key), "not supported yet: ignored");
         }
     }
     let listener_filters = listener

@@ -3,15 +3,10 @@
 
 use std::collections::HashSet;
 
-use serde_json::Value;
-
 use crate::address::{ListenAddress, parse_upstream_address};
-use crate::decode::decode;
 use crate::defaults::{HOST_WEIGHT_MAX, HOST_WEIGHT_MIN, STRICT_DNS_PORT};
 use crate::diagnostics::{Diagnostics, Severity, index, join};
-use crate::model::{
-    Cluster, FilterChain, Listener, MosnConfig, Processor, ProxyConfig, RouterConfiguration,
-};
+use crate::model::{Cluster, FilterChain, Listener, MosnConfig, Processor, RouterConfiguration};
 
 /// Cluster types MOSN knows; all but STRICT_DNS behave as SIMPLE here.
 const CLUSTER_TYPES: &[&str] = &[
@@ -36,11 +31,8 @@ pub const LB_TYPES: &[&str] = &[
     "LB_PEAK_EWMA",
 ];
 
-/// The names a config defines, which other parts of it refer to.
-struct Names<'a> {
-    clusters: HashSet<&'a str>,
-    routers: HashSet<&'a str>,
-}
+/// The cluster names a config defines, which routes refer to.
+type Clusters<'a> = HashSet<&'a str>;
 
 /// Log levels MOSN's config accepts (uppercase only).
 pub const LOG_LEVELS: &[&str] = &["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"];
@@ -73,18 +65,16 @@ pub fn validate(config: &MosnConfig, diags: &mut Diagnostics) {
         Severity::Warning,
         diags,
     );
-    let mut routers = HashSet::new();
     for (i, server) in config.servers.iter().enumerate() {
         let path = format!("servers[{i}].routers");
-        routers.extend(unique_names(
+        unique_names(
             server.routers.iter().map(|r| r.router_config_name.as_str()),
             &path,
             "router_config_name",
             Severity::Warning,
             diags,
-        ));
+        );
     }
-    let names = Names { clusters, routers };
 
     for (i, cluster) in config.cluster_manager.clusters.iter().enumerate() {
         validate_cluster(cluster, &index("cluster_manager.clusters", i), diags);
@@ -120,18 +110,13 @@ pub fn validate(config: &MosnConfig, diags: &mut Diagnostics) {
             diags,
         );
         for (j, listener) in server.listeners.iter().enumerate() {
-            validate_listener(
-                listener,
-                &index(&join(&server_path, "listeners"), j),
-                &names,
-                diags,
-            );
+            validate_listener(listener, &index(&join(&server_path, "listeners"), j), diags);
         }
         for (j, router) in server.routers.iter().enumerate() {
             validate_router(
                 router,
                 &index(&join(&server_path, "routers"), j),
-                &names,
+                &clusters,
                 diags,
             );
         }
@@ -203,7 +188,7 @@ fn validate_cluster(cluster: &Cluster, path: &str, diags: &mut Diagnostics) {
     }
 }
 
-fn validate_listener(listener: &Listener, path: &str, names: &Names, diags: &mut Diagnostics) {
+fn validate_listener(listener: &Listener, path: &str, diags: &mut Diagnostics) {
     match listener.listen_address() {
         Err(problem) => diags.error(join(path, "address"), problem),
         Ok(ListenAddress::Udp(_)) => diags.warn(
@@ -227,45 +212,15 @@ fn validate_listener(listener: &Listener, path: &str, names: &Names, diags: &mut
         );
     }
     for (i, chain) in listener.filter_chains.iter().enumerate() {
-        validate_filter_chain(chain, &index(&join(path, "filter_chains"), i), names, diags);
+        validate_filter_chain(chain, &index(&join(path, "filter_chains"), i), diags);
     }
 }
 
-fn validate_filter_chain(chain: &FilterChain, path: &str, names: &Names, diags: &mut Diagnostics) {
+fn validate_filter_chain(chain: &FilterChain, path: &str, diags: &mut Diagnostics) {
     if chain.tls_context.is_some() && !chain.tls_context_set.is_empty() {
         diags.error(
             path,
             "tls_context and tls_context_set are both set: use one of them",
-        );
-    }
-    // The `proxy` filter is not built yet, so its references are checked here; a built filter
-    // checks its own config when the registry builds it.
-    for (i, filter) in chain
-        .filters
-        .iter()
-        .enumerate()
-        .filter(|(_, f)| f.kind == "proxy")
-    {
-        let config_path = join(&index(&join(path, "filters"), i), "config");
-        let config = Value::Object(filter.config.clone());
-        if let Some(proxy) = decode::<ProxyConfig>(&config, &config_path, diags) {
-            validate_proxy(&proxy, &config_path, names, diags);
-        }
-    }
-}
-
-fn validate_proxy(proxy: &ProxyConfig, path: &str, names: &Names, diags: &mut Diagnostics) {
-    if proxy.downstream_protocol.is_empty() {
-        diags.error(
-            join(path, "downstream_protocol"),
-            "must be set (Http1, Http2, Auto, bolt, ...)",
-        );
-    }
-    let router = &proxy.router_config_name;
-    if !router.is_empty() && !names.routers.contains(router.as_str()) {
-        diags.error(
-            join(path, "router_config_name"),
-            format!("router {router:?} does not exist in servers[].routers"),
         );
     }
 }
@@ -273,7 +228,7 @@ fn validate_proxy(proxy: &ProxyConfig, path: &str, names: &Names, diags: &mut Di
 fn validate_router(
     router: &RouterConfiguration,
     path: &str,
-    names: &Names,
+    clusters: &Clusters,
     diags: &mut Diagnostics,
 ) {
     for (i, vhost) in router.virtual_hosts.iter().enumerate() {
@@ -292,7 +247,7 @@ fn validate_router(
             check_cluster_ref(
                 &action.cluster_name,
                 &join(&action_path, "cluster_name"),
-                names,
+                clusters,
                 diags,
             );
             for (k, weighted) in action.weighted_clusters.iter().enumerate() {
@@ -300,14 +255,14 @@ fn validate_router(
                     &index(&join(&action_path, "weighted_clusters"), k),
                     "cluster.name",
                 );
-                check_cluster_ref(&weighted.cluster.name, &cluster_path, names, diags);
+                check_cluster_ref(&weighted.cluster.name, &cluster_path, clusters, diags);
             }
         }
     }
 }
 
-fn check_cluster_ref(name: &str, path: &str, names: &Names, diags: &mut Diagnostics) {
-    if !name.is_empty() && !names.clusters.contains(name) {
+fn check_cluster_ref(name: &str, path: &str, clusters: &Clusters, diags: &mut Diagnostics) {
+    if !name.is_empty() && !clusters.contains(name) {
         diags.error(
             path,
             format!("cluster {name:?} does not exist in cluster_manager.clusters"),

@@ -74,6 +74,10 @@ impl ChainBuilder {
 pub struct ReadFilterChain(Vec<Box<dyn ReadFilter>>);
 
 impl ReadFilterChain {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     /// Runs the filters in order until one stops.
     pub fn on_data(&mut self, data: &mut BytesMut, end_of_stream: bool) -> FilterStatus {
         run_chain(&mut self.0, |filter| filter.on_data(data, end_of_stream))
@@ -84,6 +88,10 @@ impl ReadFilterChain {
 pub struct WriteFilterChain(Vec<Box<dyn WriteFilter>>);
 
 impl WriteFilterChain {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     pub fn on_write(&mut self, data: &mut BytesMut) -> FilterStatus {
         run_chain(&mut self.0, |filter| filter.on_write(data))
     }

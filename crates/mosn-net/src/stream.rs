@@ -134,6 +134,16 @@ impl Stream {
         Ok(())
     }
 
+    /// Whether an idle connection can carry another request: the peer has not closed it and has
+    /// sent nothing unasked. Looks without blocking and without consuming anything.
+    pub fn is_idle_and_open(&self) -> bool {
+        let mut probe = [std::mem::MaybeUninit::<u8>::uninit(); 1];
+        match self.fd.get_ref().peek(&mut probe) {
+            Err(err) => err.kind() == io::ErrorKind::WouldBlock,
+            Ok(_) => false, // 0: closed; more: bytes nobody asked for
+        }
+    }
+
     /// Half-closes the write side: the peer reads end of stream, and may go on sending.
     pub fn shutdown_write(&self) -> io::Result<()> {
         match self.fd.get_ref().shutdown(Shutdown::Write) {

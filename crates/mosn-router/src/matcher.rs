@@ -65,6 +65,14 @@ impl Matcher {
         })
     }
 
+    /// The prefix this matcher matches on, for `prefix_rewrite`.
+    pub fn prefix(&self) -> Option<&str> {
+        match &self.path {
+            PathMatch::Prefix(prefix) => Some(prefix),
+            _ => None,
+        }
+    }
+
     pub fn matches(&self, request: &dyn Request) -> bool {
         let path = request.path();
         let path_ok = match &self.path {

@@ -37,6 +37,8 @@ pub struct RouteTable {
 pub struct RouteMatch<'a> {
     pub action: &'a Action,
     pub mutations: [&'a HeaderMutations; 3],
+    /// The path prefix the route matched, if it matches on one.
+    pub prefix: Option<&'a str>,
 }
 
 impl RouteTable {
@@ -72,6 +74,7 @@ impl RouteTable {
         Some(RouteMatch {
             action: &route.action,
             mutations: [&route.headers, &vhost.headers, &self.headers],
+            prefix: route.matcher.prefix(),
         })
     }
 }

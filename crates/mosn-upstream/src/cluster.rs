@@ -16,6 +16,10 @@ pub struct Cluster {
     pub name: String,
     pub hosts: Vec<Arc<Host>>,
     pub connect_timeout: Duration,
+    /// Requests a pooled HTTP/1 connection carries before it is closed.
+    pub max_request_per_conn: u32,
+    /// How long a pooled connection may stay idle; `None`: no limit.
+    pub idle_timeout: Option<Duration>,
     lb: Box<dyn LoadBalancer>,
 }
 
@@ -52,12 +56,17 @@ impl Cluster {
             name: config.name.clone(),
             hosts,
             connect_timeout: config.connect_timeout(),
+            max_request_per_conn: config.max_request_per_conn(),
+            idle_timeout: config
+                .idle_timeout
+                .map(|d| d.get())
+                .filter(|d| !d.is_zero()),
             lb,
         }
     }
 
     /// A host chosen by the load balancer, avoiding `tried` while untried hosts remain.
-    fn choose_host(&self, tried: &[usize]) -> Option<usize> {
+    pub fn choose_host(&self, tried: &[usize]) -> Option<usize> {
         let count = self.hosts.len();
         let mut pick = self.lb.choose(count)?;
         for _ in 0..count {
@@ -97,7 +106,8 @@ impl Cluster {
         Err(last_error)
     }
 
-    async fn connect_host(&self, host: &Host) -> Result<Stream, String> {
+    /// Connects to `host` within the cluster's connect timeout.
+    pub async fn connect_host(&self, host: &Host) -> Result<Stream, String> {
         let attempt = async {
             match &host.address {
                 UpstreamAddress::Ip(addr) => Stream::connect(*addr).await,

@@ -7,13 +7,15 @@ use mosn_config::defaults::STRICT_DNS_PORT;
 use mosn_config::model;
 use serde_json::Value;
 
-#[derive(Debug)]
+use crate::http1_pool::Http1Pool;
+
 pub struct Host {
     pub address: UpstreamAddress,
     pub hostname: String,
     pub weight: u32,
     pub metadata: Option<Value>,
     pub stats: HostStats,
+    pub http1_pool: Http1Pool,
 }
 
 #[derive(Debug, Default)]
@@ -39,6 +41,7 @@ impl Host {
             weight: host.effective_weight(),
             metadata: host.metadata.clone(),
             stats: HostStats::default(),
+            http1_pool: Http1Pool::default(),
         })
     }
 }

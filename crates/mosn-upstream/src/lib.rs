@@ -2,6 +2,7 @@
 
 pub mod cluster;
 pub mod host;
+pub mod http1_pool;
 pub mod lb;
 pub mod manager;
 

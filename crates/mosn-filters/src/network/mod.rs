@@ -1,4 +1,5 @@
-//! Network filters: `tcp_proxy` now; MOSN's other names are known and reported as not built.
+//! Network filters: `tcp_proxy` and `proxy`; MOSN's other names are known and reported as not
+//! built yet.
 
 pub mod tcp_proxy;
 
@@ -23,5 +24,11 @@ const NOT_YET_SUPPORTED: &[&str] = &[
 pub fn registry() -> NetworkFilterRegistry {
     let mut registry = Registry::new("network filter", NOT_YET_SUPPORTED);
     registry.register(tcp_proxy::NAME, Box::new(tcp_proxy::build));
+    registry.register(
+        mosn_proxy::NAME,
+        Box::new(|config, context: &FilterContext, path, diags| {
+            mosn_proxy::build(config, &context.routers, &context.clusters, path, diags)
+        }),
+    );
     registry
 }

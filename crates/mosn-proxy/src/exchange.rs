@@ -1,0 +1,558 @@
+//! One request, walked through MOSN's phases: route it, choose a host, send it upstream, and
+//! bring the response back. An error before the response head has gone out becomes the proxy's
+//! own response (404 no route, 503 no host or no connection, 504 timeout, 502 bad upstream).
+
+use std::io;
+use std::sync::Arc;
+
+use bytes::{Bytes, BytesMut};
+use mosn_net::Stream;
+use mosn_protocol::http1::encode::{encode_request_head, encode_response_head};
+use mosn_protocol::http1::head::parse_response;
+use mosn_protocol::http1::hop::remove_hop_by_hop;
+use mosn_protocol::http1::{BodyKind, Headers, RequestHead, ResponseHead, Version, framing};
+use mosn_router::{Action, ForwardAction, HeaderMutations, Request, RouteMatch};
+use mosn_upstream::http1_pool::Pooled;
+use mosn_upstream::{Cluster, Host};
+
+use crate::body::{self, BodyError, Out, Sink, Source};
+use crate::downstream::{Downstream, READ_SIZE};
+use crate::phase::Phase;
+use crate::reply::local_reply;
+use crate::{ConnectionNext, Shared};
+
+/// The upstream connection of an exchange, with the bytes read from it and not yet used.
+struct Upstream {
+    stream: Stream,
+    buf: BytesMut,
+    served: u32,
+    /// Taken from the pool: it may have been closed by the server in the meantime.
+    reused: bool,
+}
+
+impl Source for Upstream {
+    fn buffered(&mut self) -> &mut BytesMut {
+        &mut self.buf
+    }
+
+    async fn fill(&mut self) -> io::Result<usize> {
+        self.buf.reserve(READ_SIZE);
+        self.stream.read_buf(&mut self.buf).await
+    }
+}
+
+impl Sink for Upstream {
+    async fn send(&mut self, data: &mut BytesMut) -> io::Result<()> {
+        self.stream.write_all(data).await
+    }
+}
+
+impl Source for Downstream {
+    fn buffered(&mut self) -> &mut BytesMut {
+        &mut self.buf
+    }
+
+    async fn fill(&mut self) -> io::Result<usize> {
+        self.read().await
+    }
+}
+
+impl Sink for Downstream {
+    async fn send(&mut self, data: &mut BytesMut) -> io::Result<()> {
+        self.write(data).await
+    }
+}
+
+/// Why an exchange stopped early.
+enum Stop {
+    /// Answer with this status and body, then go on as the request allows.
+    Reply(u16, &'static str),
+    /// The route answers itself: a direct response or a redirect.
+    RouteAnswer,
+    /// Nothing can be said any more (the response has started, or a side is gone): close.
+    Close,
+}
+
+struct RequestView<'a>(&'a RequestHead);
+
+impl Request for RequestView<'_> {
+    fn path(&self) -> &str {
+        std::str::from_utf8(self.0.path()).unwrap_or("")
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.0.headers.get_str(name)
+    }
+}
+
+pub struct Exchange<'a> {
+    shared: &'a Shared,
+    down: &'a mut Downstream,
+    head: RequestHead,
+    body: BodyKind,
+    /// Whether the client's request lets the connection carry another one.
+    keep_alive: bool,
+    route: Option<RouteMatch<'a>>,
+    forward: Option<&'a ForwardAction>,
+    cluster: Option<Arc<Cluster>>,
+    host: Option<Arc<Host>>,
+    upstream: Option<Upstream>,
+    response: Option<ResponseHead>,
+    /// The request body has been read off the client's connection.
+    body_consumed: bool,
+    retried: bool,
+    /// How the response body is framed coming in and going out, and whether the upstream
+    /// closes after it.
+    response_body: Option<(BodyKind, Out, bool)>,
+    /// The response framing needs the connection's close to end it.
+    close_after: bool,
+}
+
+impl<'a> Exchange<'a> {
+    pub fn new(
+        shared: &'a Shared,
+        down: &'a mut Downstream,
+        head: RequestHead,
+        body: BodyKind,
+    ) -> Self {
+        let keep_alive = match head.version {
+            Version::Http11 => !head.headers.has_token("connection", "close"),
+            Version::Http10 => head.headers.has_token("connection", "keep-alive"),
+        };
+        Exchange {
+            shared,
+            down,
+            head,
+            body_consumed: body == BodyKind::Empty,
+            body,
+            keep_alive,
+            route: None,
+            forward: None,
+            cluster: None,
+            host: None,
+            upstream: None,
+            response: None,
+            retried: false,
+            response_body: None,
+            close_after: false,
+        }
+    }
+
+    /// Walks the phases; says whether the client connection can carry another request.
+    pub async fn run(mut self) -> ConnectionNext {
+        let mut phase = Phase::DownFilter;
+        while phase != Phase::End {
+            phase = match self.step(phase).await {
+                Ok(next) => next,
+                Err(Stop::Reply(status, body)) => return self.reply(status, body, None).await,
+                Err(Stop::RouteAnswer) => return self.answer_route().await,
+                Err(Stop::Close) => return ConnectionNext::Close,
+            };
+        }
+        self.release_upstream();
+        match self.keep_alive && !self.close_after {
+            true => ConnectionNext::KeepAlive,
+            false => ConnectionNext::Close,
+        }
+    }
+
+    async fn step(&mut self, phase: Phase) -> Result<Phase, Stop> {
+        Ok(match phase {
+            // Stream filters run at the DownFilter phases: none are configured yet.
+            Phase::DownFilter => Phase::MatchRoute,
+            Phase::MatchRoute => {
+                let host = host_of(&self.head).unwrap_or_default();
+                let table = &self.shared.table;
+                let route = table
+                    .route(&host, &RequestView(&self.head))
+                    .ok_or(Stop::Reply(404, "no route\n"))?;
+                self.route = Some(route);
+                Phase::DownFilterAfterRoute
+            }
+            Phase::DownFilterAfterRoute => Phase::ChooseHost,
+            Phase::ChooseHost => {
+                self.choose_host()?;
+                Phase::DownFilterAfterChooseHost
+            }
+            Phase::DownFilterAfterChooseHost => Phase::DownRecvHeader,
+            Phase::DownRecvHeader => {
+                self.send_request_head().await?;
+                Phase::DownRecvData
+            }
+            Phase::DownRecvData => {
+                self.send_request_body().await?;
+                Phase::DownRecvTrailer
+            }
+            // Trailers travel with the chunked body.
+            Phase::DownRecvTrailer => Phase::WaitNotify,
+            Phase::WaitNotify => match self.wait_response_head().await {
+                Ok(()) => Phase::UpFilter,
+                Err(WaitError::Retryable) if !self.retried && self.body == BodyKind::Empty => {
+                    Phase::Retry
+                }
+                Err(WaitError::Retryable) => {
+                    return Err(Stop::Reply(502, "upstream connection closed\n"));
+                }
+                Err(WaitError::Stop(stop)) => return Err(stop),
+            },
+            Phase::Retry => {
+                // A pooled connection the server closed as we sent on it: once more on a new one.
+                self.retried = true;
+                self.upstream = None;
+                Phase::DownRecvHeader
+            }
+            // Stream filters run at the UpFilter phase: none are configured yet.
+            Phase::UpFilter => Phase::UpRecvHeader,
+            Phase::UpRecvHeader => {
+                self.send_response_head().await?;
+                Phase::UpRecvData
+            }
+            Phase::UpRecvData => {
+                self.send_response_body().await?;
+                Phase::UpRecvTrailer
+            }
+            Phase::UpRecvTrailer => Phase::End,
+            Phase::End => Phase::End,
+        })
+    }
+
+    fn choose_host(&mut self) -> Result<(), Stop> {
+        let route = self.route.as_ref().ok_or(Stop::Close)?;
+        let forward = match route.action {
+            Action::Forward(forward) => forward,
+            Action::DirectResponse { .. } | Action::Redirect(_) => return Err(Stop::RouteAnswer),
+        };
+        let view = RequestView(&self.head);
+        let name = forward
+            .cluster
+            .pick(&view)
+            .ok_or(Stop::Reply(503, "no cluster for this request\n"))?;
+        let cluster = self
+            .shared
+            .clusters
+            .get(name)
+            .ok_or(Stop::Reply(503, "cluster not found\n"))?;
+        let pick = cluster
+            .choose_host(&[])
+            .ok_or(Stop::Reply(503, "no healthy upstream\n"))?;
+        self.host = Some(Arc::clone(&cluster.hosts[pick]));
+        self.cluster = Some(cluster);
+        self.forward = Some(forward);
+        Ok(())
+    }
+
+    /// A pooled connection that is still open, or a new one.
+    async fn upstream(&mut self) -> Result<&mut Upstream, Stop> {
+        if self.upstream.is_none() {
+            let (Some(cluster), Some(host)) = (&self.cluster, &self.host) else {
+                return Err(Stop::Close);
+            };
+            let pooled = if self.retried {
+                None
+            } else {
+                host.http1_pool.take(cluster.idle_timeout)
+            };
+            let reused = pooled.is_some();
+            let Pooled { stream, served } = match pooled {
+                Some(pooled) => pooled,
+                None => {
+                    let stream = cluster.connect_host(host).await.map_err(|reason| {
+                        tracing::debug!(host = %host.address, "upstream connect failed: {reason}");
+                        Stop::Reply(503, "upstream connect failed\n")
+                    })?;
+                    Pooled { stream, served: 0 }
+                }
+            };
+            self.upstream = Some(Upstream {
+                stream,
+                buf: BytesMut::new(),
+                served,
+                reused,
+            });
+        }
+        self.upstream.as_mut().ok_or(Stop::Close)
+    }
+
+    async fn send_request_head(&mut self) -> Result<(), Stop> {
+        let mut head = self.upstream_request_head();
+        let expects_continue = self.head.headers.has_token("expect", "100-continue");
+        head.headers.remove("expect");
+        let mut out = BytesMut::with_capacity(1024);
+        encode_request_head(&head, &mut out);
+        let upstream = self.upstream().await?;
+        upstream
+            .stream
+            .write_all(&out)
+            .await
+            .map_err(|_| Stop::Reply(503, "upstream connection failed\n"))?;
+        if expects_continue && !self.body_consumed && !self.retried {
+            // We forward the body whatever the upstream would say: tell the client to send it.
+            let mut go_on = BytesMut::from(&b"HTTP/1.1 100 Continue\r\n\r\n"[..]);
+            self.down.write(&mut go_on).await.map_err(|_| Stop::Close)?;
+        }
+        Ok(())
+    }
+
+    /// The request as the upstream sees it: HTTP/1.1, hop-by-hop fields gone, the route's
+    /// rewrites and header mutations applied, framing set for the body.
+    fn upstream_request_head(&self) -> RequestHead {
+        let mut head = self.head.clone();
+        head.version = Version::Http11;
+        remove_hop_by_hop(&mut head.headers);
+        if let (Some(forward), Some(route)) = (self.forward, &self.route) {
+            if let (Some(rewrite), Some(prefix)) = (&forward.prefix_rewrite, route.prefix) {
+                head.target = rewrite_prefix(&head.target, prefix, rewrite);
+            }
+            if let Some(host) = &forward.host_rewrite {
+                head.headers
+                    .set("host", Bytes::copy_from_slice(host.as_bytes()));
+            }
+            apply(route.mutations, &mut head.headers, |m| {
+                (&m.request_add, &m.request_remove)
+            });
+        }
+        head.headers.remove("content-length");
+        match self.body {
+            BodyKind::Length(n) => head.headers.push("Content-Length", n.to_string()),
+            BodyKind::Chunked => head.headers.push("Transfer-Encoding", "chunked"),
+            BodyKind::Empty | BodyKind::UntilClose => {}
+        }
+        head
+    }
+
+    async fn send_request_body(&mut self) -> Result<(), Stop> {
+        if self.body == BodyKind::Empty || self.retried && self.body_consumed {
+            return Ok(());
+        }
+        let (body, limit, limits) = (
+            self.body,
+            self.shared.settings.max_request_body_size,
+            self.shared.settings.limits,
+        );
+        let out = if body == BodyKind::Chunked {
+            Out::Chunked
+        } else {
+            Out::Raw
+        };
+        let upstream = self.upstream.as_mut().ok_or(Stop::Close)?;
+        let result = body::forward(body, self.down, upstream, out, limit, &limits).await;
+        self.body_consumed = true;
+        match result {
+            Ok(()) => Ok(()),
+            Err(BodyError::TooLarge) => {
+                self.keep_alive = false;
+                Err(Stop::Reply(413, "request body too large\n"))
+            }
+            Err(BodyError::Protocol(err)) => {
+                self.keep_alive = false;
+                Err(Stop::Reply(err.status(), "malformed request body\n"))
+            }
+            Err(BodyError::Write) => Err(Stop::Reply(502, "upstream connection failed\n")),
+            Err(BodyError::Read | BodyError::Truncated) => Err(Stop::Close),
+        }
+    }
+
+    async fn wait_response_head(&mut self) -> Result<(), WaitError> {
+        let timeout = self
+            .forward
+            .map(|f| f.timeout)
+            .unwrap_or(mosn_router::DEFAULT_TIMEOUT);
+        let limits = self.shared.settings.limits;
+        let upstream = self.upstream.as_mut().ok_or(WaitError::Stop(Stop::Close))?;
+        let reused = upstream.reused;
+        let read = async {
+            loop {
+                match parse_response(&mut upstream.buf, &limits) {
+                    // Interim responses (100 Continue) are the proxy's business, not the client's.
+                    Ok(Some(head)) if (100..200).contains(&head.status) => continue,
+                    Ok(Some(head)) => return Ok(head),
+                    Ok(None) => {}
+                    Err(_) => return Err(ResponseError::Malformed),
+                }
+                match upstream.fill().await {
+                    Ok(0) | Err(_) if upstream.buf.is_empty() => return Err(ResponseError::Closed),
+                    Ok(0) | Err(_) => return Err(ResponseError::Malformed),
+                    Ok(_) => {}
+                }
+            }
+        };
+        let result = tokio::time::timeout(timeout, read).await;
+        if let Ok(Ok(head)) = result {
+            self.response = Some(head);
+            return Ok(());
+        }
+        self.upstream = None;
+        Err(match result {
+            Ok(Err(ResponseError::Closed)) if reused => WaitError::Retryable,
+            Ok(Err(ResponseError::Closed)) => {
+                WaitError::Stop(Stop::Reply(502, "upstream connection closed\n"))
+            }
+            Err(_) => WaitError::Stop(Stop::Reply(504, "upstream request timeout\n")),
+            _ => WaitError::Stop(Stop::Reply(502, "invalid upstream response\n")),
+        })
+    }
+
+    async fn send_response_head(&mut self) -> Result<(), Stop> {
+        let mut response = self.response.take().ok_or(Stop::Close)?;
+        let method = self.head.method.clone();
+        let kind = framing::response_body(&method, &response)
+            .map_err(|_| Stop::Reply(502, "invalid upstream response framing\n"))?;
+        let upstream_closes = response.headers.has_token("connection", "close")
+            || response.version == Version::Http10;
+        let chunked_out = self.head.version == Version::Http11;
+        remove_hop_by_hop(&mut response.headers);
+        if let Some(route) = &self.route {
+            apply(route.mutations, &mut response.headers, |m| {
+                (&m.response_add, &m.response_remove)
+            });
+        }
+        let out = match kind {
+            BodyKind::Empty => Out::Raw,
+            BodyKind::Length(n) => {
+                response.headers.set("content-length", n.to_string());
+                Out::Raw
+            }
+            BodyKind::Chunked | BodyKind::UntilClose if chunked_out => {
+                response.headers.remove("content-length");
+                response.headers.push("Transfer-Encoding", "chunked");
+                Out::Chunked
+            }
+            BodyKind::Chunked | BodyKind::UntilClose => {
+                response.headers.remove("content-length");
+                self.close_after = true;
+                Out::Raw
+            }
+        };
+        if self.down.connection.drain.is_draining() {
+            self.keep_alive = false;
+        }
+        if !self.keep_alive || self.close_after {
+            response.headers.push("Connection", "close");
+        } else if self.head.version == Version::Http10 {
+            response.headers.push("Connection", "keep-alive");
+        }
+        response.version = Version::Http11;
+        let mut out_head = BytesMut::with_capacity(1024);
+        encode_response_head(&response, &mut out_head);
+        self.down
+            .write(&mut out_head)
+            .await
+            .map_err(|_| Stop::Close)?;
+        self.response_body = Some((kind, out, upstream_closes));
+        Ok(())
+    }
+
+    async fn send_response_body(&mut self) -> Result<(), Stop> {
+        let (kind, out, upstream_closes) = self.response_body.take().ok_or(Stop::Close)?;
+        let limits = self.shared.settings.limits;
+        let upstream = self.upstream.as_mut().ok_or(Stop::Close)?;
+        match body::forward(kind, upstream, self.down, out, 0, &limits).await {
+            Ok(()) if upstream_closes || kind == BodyKind::UntilClose => {
+                self.upstream = None;
+                Ok(())
+            }
+            Ok(()) => Ok(()),
+            Err(_) => Err(Stop::Close),
+        }
+    }
+
+    /// Puts the upstream connection back in the pool when its exchange ended cleanly.
+    fn release_upstream(&mut self) {
+        let (Some(upstream), Some(host), Some(cluster)) =
+            (self.upstream.take(), &self.host, &self.cluster)
+        else {
+            return;
+        };
+        let served = upstream.served + 1;
+        if upstream.buf.is_empty() && served < cluster.max_request_per_conn {
+            host.http1_pool.put(Pooled {
+                stream: upstream.stream,
+                served,
+            });
+        }
+    }
+
+    /// A direct response or a redirect, as the matched route says.
+    async fn answer_route(self) -> ConnectionNext {
+        match self.route.as_ref().map(|r| r.action) {
+            Some(Action::DirectResponse { status, body }) => self.reply(*status, body, None).await,
+            Some(Action::Redirect(redirect)) => {
+                let host = host_of(&self.head).unwrap_or_default();
+                let target = String::from_utf8_lossy(&self.head.target).into_owned();
+                let location = redirect.location(&host, &target);
+                self.reply(redirect.status, "", Some(&location)).await
+            }
+            _ => ConnectionNext::Close,
+        }
+    }
+
+    /// The proxy's own response. A request body that was not read makes the connection
+    /// unusable for another request.
+    async fn reply(self, status: u16, body: &str, location: Option<&str>) -> ConnectionNext {
+        let close =
+            !self.keep_alive || !self.body_consumed || self.down.connection.drain.is_draining();
+        let headers: Vec<(&str, &str)> = location.map(|l| ("Location", l)).into_iter().collect();
+        let mut out = BytesMut::with_capacity(256 + body.len());
+        local_reply(status, body, close, &headers, &mut out);
+        match (self.down.write(&mut out).await, close) {
+            (Ok(()), false) => ConnectionNext::KeepAlive,
+            _ => ConnectionNext::Close,
+        }
+    }
+}
+
+enum WaitError {
+    /// A reused pooled connection closed before answering: the request may go again.
+    Retryable,
+    Stop(Stop),
+}
+
+enum ResponseError {
+    /// The upstream closed before sending anything.
+    Closed,
+    Malformed,
+}
+
+/// The Host header, or the authority of an absolute-form target.
+fn host_of(head: &RequestHead) -> Option<String> {
+    if let Some(host) = head.headers.get_str("host") {
+        return Some(host.to_string());
+    }
+    let target = std::str::from_utf8(&head.target).ok()?;
+    let rest = target.split_once("://")?.1;
+    Some(rest.split('/').next().unwrap_or(rest).to_string())
+}
+
+fn rewrite_prefix(target: &Bytes, prefix: &str, rewrite: &str) -> Bytes {
+    match target.strip_prefix(prefix.as_bytes()) {
+        Some(rest) => {
+            let mut out = Vec::with_capacity(rewrite.len() + rest.len());
+            out.extend_from_slice(rewrite.as_bytes());
+            out.extend_from_slice(rest);
+            Bytes::from(out)
+        }
+        None => target.clone(),
+    }
+}
+
+/// Applies removals then additions, most specific level first.
+fn apply(
+    levels: [&HeaderMutations; 3],
+    headers: &mut Headers,
+    pick: impl Fn(&HeaderMutations) -> (&Vec<mosn_router::HeaderEdit>, &Vec<String>),
+) {
+    for level in levels {
+        let (add, remove) = pick(level);
+        for name in remove {
+            headers.remove(name);
+        }
+        for edit in add {
+            let value = Bytes::copy_from_slice(edit.value.as_bytes());
+            if edit.append {
+                headers.push(Bytes::copy_from_slice(edit.name.as_bytes()), value);
+            } else {
+                headers.set(&edit.name, value);
+            }
+        }
+    }
+}

@@ -1,0 +1,104 @@
+//! A client connection: requests read one after another (pipelined ones wait in the buffer and
+//! are answered in order), each handed to an [`Exchange`].
+
+use bytes::BytesMut;
+use mosn_net::Connection;
+use mosn_protocol::http1::head::parse_request;
+use mosn_protocol::http1::{Error, RequestHead, framing};
+use tokio::time::Instant;
+
+use crate::downstream::Downstream;
+use crate::exchange::Exchange;
+use crate::reply::local_reply;
+use crate::settings::IDLE_TIMEOUT;
+use crate::{ConnectionNext, Shared};
+
+enum HeadError {
+    /// Bad bytes: answer with the codec's status and close.
+    Invalid(Error),
+    /// The head did not arrive in time once it had started.
+    Timeout,
+    /// The connection ended, went idle, or the server is draining: close quietly.
+    Gone,
+}
+
+pub async fn serve(shared: &Shared, connection: Connection) {
+    let idle_timeout = connection.idle_timeout.unwrap_or(IDLE_TIMEOUT);
+    let mut down = Downstream::new(connection);
+    loop {
+        let head = match read_head(shared, &mut down, idle_timeout).await {
+            Ok(head) => head,
+            Err(HeadError::Gone) => return,
+            Err(HeadError::Timeout) => return refuse(&mut down, 408).await,
+            Err(HeadError::Invalid(err)) => {
+                tracing::debug!(connection = down.connection.info.id, "bad request: {err}");
+                return refuse(&mut down, err.status()).await;
+            }
+        };
+        let body = match framing::request_body(&head) {
+            Ok(body) => body,
+            Err(err) => return refuse(&mut down, err.status()).await,
+        };
+        let limit = shared.settings.max_request_body_size;
+        if limit > 0 && matches!(body, mosn_protocol::http1::BodyKind::Length(n) if n > limit) {
+            return refuse(&mut down, 413).await;
+        }
+        if Exchange::new(shared, &mut down, head, body).run().await == ConnectionNext::Close {
+            return;
+        }
+    }
+}
+
+/// Reads the next request head. Before its first byte the connection may idle for
+/// `idle_timeout`; once it has started, the whole head must come within the header timeout,
+/// however slowly its bytes trickle in.
+async fn read_head(
+    shared: &Shared,
+    down: &mut Downstream,
+    idle_timeout: std::time::Duration,
+) -> Result<RequestHead, HeadError> {
+    let limits = &shared.settings.limits;
+    let mut started: Option<Instant> = None;
+    loop {
+        skip_empty_lines(&mut down.buf);
+        if let Some(head) = parse_request(&mut down.buf, limits).map_err(HeadError::Invalid)? {
+            return Ok(head);
+        }
+        if !down.buf.is_empty() {
+            started.get_or_insert_with(Instant::now);
+        }
+        let deadline = match started {
+            Some(start) => start + shared.settings.header_timeout,
+            None => Instant::now() + idle_timeout,
+        };
+        let mut drain = down.connection.drain.clone();
+        let read = tokio::select! {
+            read = tokio::time::timeout_at(deadline, down.read()) => read,
+            () = drain.signaled(), if started.is_none() => return Err(HeadError::Gone),
+        };
+        match read {
+            Ok(Ok(n)) if n > 0 => {}
+            Ok(_) => return Err(HeadError::Gone),
+            Err(_) if started.is_some() => return Err(HeadError::Timeout),
+            Err(_) => return Err(HeadError::Gone),
+        }
+    }
+}
+
+/// RFC 9112 lets a server ignore empty lines before a request line.
+fn skip_empty_lines(buf: &mut BytesMut) {
+    let blank = buf
+        .iter()
+        .take_while(|b| **b == b'\r' || **b == b'\n')
+        .count();
+    if blank > 0 {
+        let _ = buf.split_to(blank);
+    }
+}
+
+/// Answers a request that cannot be served with its status, then the connection closes.
+async fn refuse(down: &mut Downstream, status: u16) {
+    let mut out = BytesMut::with_capacity(128);
+    local_reply(status, "", true, &[], &mut out);
+    let _ = down.write(&mut out).await;
+}

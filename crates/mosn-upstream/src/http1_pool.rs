@@ -1,0 +1,64 @@
+//! Idle HTTP/1 connections kept per host for reuse. A connection is checked before it is handed
+//! out: one the server has closed (or that holds bytes nobody asked for) is dropped, never used
+//! (MOSN issue #2368).
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use mosn_net::Stream;
+
+/// Idle connections kept per host at most; more are closed.
+const MAX_IDLE: usize = 64;
+
+#[derive(Default)]
+pub struct Http1Pool {
+    idle: Mutex<Vec<Idle>>,
+}
+
+struct Idle {
+    stream: Stream,
+    since: Instant,
+    /// Requests this connection has carried.
+    served: u32,
+}
+
+/// A connection taken from the pool, or a new one, with the requests it carried before.
+pub struct Pooled {
+    pub stream: Stream,
+    pub served: u32,
+}
+
+impl Http1Pool {
+    /// An idle connection that is still open and not older than `idle_timeout`.
+    pub fn take(&self, idle_timeout: Option<Duration>) -> Option<Pooled> {
+        let mut idle = self
+            .idle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        while let Some(candidate) = idle.pop() {
+            let expired = idle_timeout.is_some_and(|limit| candidate.since.elapsed() >= limit);
+            if !expired && candidate.stream.is_idle_and_open() {
+                return Some(Pooled {
+                    stream: candidate.stream,
+                    served: candidate.served,
+                });
+            }
+        }
+        None
+    }
+
+    /// Returns a connection whose last exchange ended cleanly.
+    pub fn put(&self, pooled: Pooled) {
+        let mut idle = self
+            .idle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if idle.len() < MAX_IDLE {
+            idle.push(Idle {
+                stream: pooled.stream,
+                since: Instant::now(),
+                served: pooled.served,
+            });
+        }
+    }
+}
