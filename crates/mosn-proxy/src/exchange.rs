@@ -6,6 +6,7 @@ use std::io;
 use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
+use mosn_config::address::UpstreamAddress;
 use mosn_net::Stream;
 use mosn_protocol::http1::encode::{encode_request_head, encode_response_head};
 use mosn_protocol::http1::head::parse_response;
@@ -310,6 +311,16 @@ impl<'a> Exchange<'a> {
             apply(route.mutations, &mut head.headers, |m| {
                 (&m.request_add, &m.request_remove)
             });
+        }
+        if !head.headers.contains("host")
+            && let Some(host) = &self.host
+        {
+            // HTTP/1.0 clients may leave Host out; an HTTP/1.1 upstream needs one.
+            let authority = match &host.address {
+                UpstreamAddress::Unix(_) => "localhost".to_string(),
+                address => address.to_string(),
+            };
+            head.headers.push("Host", authority);
         }
         head.headers.remove("content-length");
         match self.body {

@@ -3,8 +3,9 @@
 
 use bytes::BytesMut;
 use mosn_net::Connection;
+use mosn_protocol::http1::chunked::check_first_size_line;
 use mosn_protocol::http1::head::parse_request;
-use mosn_protocol::http1::{Error, RequestHead, framing};
+use mosn_protocol::http1::{BodyKind, Error, RequestHead, framing};
 use tokio::time::Instant;
 
 use crate::downstream::Downstream;
@@ -39,8 +40,15 @@ pub async fn serve(shared: &Shared, connection: Connection) {
             Ok(body) => body,
             Err(err) => return refuse(&mut down, err.status()).await,
         };
+        // A chunked body that came with its head and starts malformed is refused here, before
+        // anything goes upstream.
+        if body == BodyKind::Chunked
+            && let Err(err) = check_first_size_line(&down.buf)
+        {
+            return refuse(&mut down, err.status()).await;
+        }
         let limit = shared.settings.max_request_body_size;
-        if limit > 0 && matches!(body, mosn_protocol::http1::BodyKind::Length(n) if n > limit) {
+        if limit > 0 && matches!(body, BodyKind::Length(n) if n > limit) {
             return refuse(&mut down, 413).await;
         }
         if Exchange::new(shared, &mut down, head, body).run().await == ConnectionNext::Close {

@@ -79,10 +79,16 @@ pub const BIG_SIZE: usize = 8 * 1024 * 1024;
 
 impl Nginx {
     pub fn start() -> Nginx {
+        Self::start_with("")
+    }
+
+    /// nginx with `extra` directives in its `http` block (`keepalive_timeout 1s;`). Every
+    /// request it sees is logged to `access.log`; PUT under `/upload/` stores the body.
+    pub fn start_with(extra: &str) -> Nginx {
         let nginx = which("nginx").expect("nginx is needed: run ./scripts/test, which installs it");
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().join("html");
-        std::fs::create_dir_all(&root).unwrap();
+        std::fs::create_dir_all(root.join("upload")).unwrap();
         std::fs::write(root.join("index.html"), NGINX_BODY).unwrap();
         std::fs::write(root.join("big"), big_body()).unwrap();
         let port = free_port();
@@ -90,10 +96,13 @@ impl Nginx {
         let conf = format!(
             "daemon off; master_process off; worker_processes 1; pid {d}/nginx.pid; error_log {d}/error.log;
              events {{ worker_connections 1024; }}
-             http {{ access_log off; client_body_temp_path {d}/body; proxy_temp_path {d}/proxy;
+             http {{ access_log {d}/access.log; client_body_temp_path {d}/body; proxy_temp_path {d}/proxy;
                fastcgi_temp_path {d}/fcgi; uwsgi_temp_path {d}/uwsgi; scgi_temp_path {d}/scgi;
-               keepalive_requests 100000;
-               server {{ listen 127.0.0.1:{port}; root {d}/html; default_type text/plain; }} }}"
+               keepalive_requests 100000; {extra}
+               server {{ listen 127.0.0.1:{port}; root {d}/html; default_type text/plain;
+                 location /upload/ {{ dav_methods PUT; client_max_body_size 0; }}
+                 location = /no-content {{ return 204; }}
+                 location = /echo-headers {{ return 200 \"$http_x_added|$http_connection|$http_x_remove_me|$http_x_hop|$host\"; }} }} }}"
         );
         std::fs::write(dir.path().join("nginx.conf"), conf).unwrap();
         let child = Command::new(nginx)
@@ -111,6 +120,15 @@ impl Nginx {
             dir,
             _process: process,
         }
+    }
+
+    /// The requests nginx has logged so far.
+    pub fn access_log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("access.log")).unwrap_or_default()
+    }
+
+    pub fn uploaded(&self, name: &str) -> Option<Vec<u8>> {
+        std::fs::read(self.dir.path().join("html/upload").join(name)).ok()
     }
 }
 
@@ -279,4 +297,15 @@ pub fn read_http_response(stream: &mut TcpStream) -> String {
     let mut body = vec![0u8; length];
     stream.read_exact(&mut body).unwrap();
     head + &String::from_utf8_lossy(&body)
+}
+
+/// A listener running the `proxy` filter (HTTP/1) with the given router.
+pub fn http_listener(name: &str, port: u16, router: &str) -> Value {
+    serde_json::json!({
+        "name": name,
+        "address": format!("127.0.0.1:{port}"),
+        "bind_port": true,
+        "filter_chains": [{ "filters": [{ "type": "proxy", "config": {
+            "downstream_protocol": "Http1", "upstream_protocol": "Http1", "router_config_name": router } }] }]
+    })
 }

@@ -93,6 +93,16 @@ impl ChunkedDecoder {
     }
 }
 
+/// Checks the first chunk-size line of a body if it has arrived whole: a request whose body
+/// starts malformed can be refused before anything goes upstream.
+pub fn check_first_size_line(buf: &[u8]) -> Result<(), Error> {
+    match buf.iter().position(|b| *b == b'\n') {
+        Some(end) => chunk_size(&buf[..=end]).map(drop),
+        None if buf.len() > MAX_SIZE_LINE => Err(Error::Chunked("chunk-size line too long")),
+        None => Ok(()),
+    }
+}
+
 /// `1*HEXDIG [ chunk-ext ] CRLF`, with optional whitespace only before `;`.
 fn chunk_size(line: &[u8]) -> Result<u64, Error> {
     let line = line

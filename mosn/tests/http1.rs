@@ -1,0 +1,382 @@
+//! The HTTP/1.1 proxy end to end: curl, wrk and raw sockets in front, nginx behind.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::*;
+use serde_json::{Value, json};
+
+/// A proxy on a free port: `/` and everything else to nginx, plus a few routes of its own.
+fn start_proxy(backend: &str, extra: Value) -> (Mosn, u16) {
+    let port = free_port();
+    let mut proxy = http_listener("http", port, "main");
+    if let Some(extend) = extra.get("extend_config") {
+        proxy["filter_chains"][0]["filters"][0]["config"]["extend_config"] = extend.clone();
+    }
+    let router = json!({
+        "router_config_name": "main",
+        "virtual_hosts": [
+            { "name": "other", "domains": ["other.example"], "routers": [
+                { "match": { "prefix": "/" }, "direct_response": { "status": 200, "body": "other host\n" } }
+            ] },
+            { "name": "all", "domains": ["*"], "routers": [
+                { "match": { "path": "/direct" }, "direct_response": { "status": 201, "body": "made here\n" } },
+                { "match": { "path": "/moved" }, "redirect": { "path_redirect": "/", "response_code": 302 } },
+                { "match": { "prefix": "/none" }, "route": { "cluster_name": "dead" } },
+                { "match": { "prefix": "/rewritten/" }, "route": { "cluster_name": "nginx", "prefix_rewrite": "/" } },
+                { "match": { "prefix": "/echo-headers" }, "route": {
+                    "cluster_name": "nginx", "host_rewrite": "rewritten.example",
+                    "request_headers_to_add": [{ "header": { "key": "X-Added", "value": "yes" } }],
+                    "request_headers_to_remove": ["X-Remove-Me"],
+                    "response_headers_to_add": [{ "header": { "key": "X-Proxied-By", "value": "mosn" } }] } },
+                { "match": { "headers": [{ "name": "x-only-direct", "value": ".*" }] },
+                  "direct_response": { "status": 200, "body": "header rule\n" } },
+                { "match": { "prefix": "/" }, "route": { "cluster_name": "nginx", "timeout": "1s" } }
+            ] }
+        ]
+    });
+    let dead = format!("127.0.0.1:{}", free_port());
+    let mut config = config(
+        json!([proxy]),
+        json!([
+            cluster("nginx", &[backend.to_string()]),
+            cluster("dead", &[dead])
+        ]),
+        free_port(),
+    );
+    config["servers"][0]["routers"] = json!([router]);
+    (Mosn::start(&config, port), port)
+}
+
+fn url(port: u16, path: &str) -> String {
+    format!("http://127.0.0.1:{port}{path}")
+}
+
+/// `curl -s -o /dev/null -w '%{http_code}'` plus the given arguments.
+fn status(args: &[&str]) -> u16 {
+    let mut full = vec!["-o", "/dev/null", "-w", "%{http_code}"];
+    full.extend_from_slice(args);
+    let (_, out) = curl(&full);
+    String::from_utf8_lossy(&out).parse().unwrap_or(0)
+}
+
+/// Sends raw bytes and reads the answer until the proxy closes (or 5 s pass).
+fn raw(port: u16, request: &[u8]) -> String {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    stream.write_all(request).unwrap();
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[test]
+fn gets_go_to_nginx_and_keep_alive_reuses_connections() {
+    let nginx = Nginx::start();
+    let (_mosn, port) = start_proxy(&format!("127.0.0.1:{}", nginx.port), json!({}));
+    let output = Command::new("curl")
+        .args(["-sv", &url(port, "/"), &url(port, "/"), &url(port, "/big")])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("Re-using existing connection"), "{stderr}");
+    let mut want = NGINX_BODY.repeat(2).into_bytes();
+    want.extend(big_body());
+    assert!(
+        output.stdout == want,
+        "bodies differ ({} bytes)",
+        output.stdout.len()
+    );
+}
+
+#[test]
+fn wrk_load_has_no_errors() {
+    let nginx = Nginx::start();
+    let (_mosn, port) = start_proxy(&format!("127.0.0.1:{}", nginx.port), json!({}));
+    let output = Command::new("wrk")
+        .args(["-t1", "-c20", "-d2s", &url(port, "/")])
+        .output()
+        .expect("wrk is needed");
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        !report.contains("Socket errors") && !report.contains("Non-2xx"),
+        "{report}"
+    );
+    let requests: u64 = report
+        .lines()
+        .find_map(|l| {
+            l.trim()
+                .split_once(" requests in ")
+                .map(|(n, _)| n.trim().parse().unwrap())
+        })
+        .unwrap();
+    assert!(requests > 1000, "{report}");
+}
+
+#[test]
+fn uploads_arrive_whole_with_content_length_and_chunked() {
+    let nginx = Nginx::start();
+    let (_mosn, port) = start_proxy(&format!("127.0.0.1:{}", nginx.port), json!({}));
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), big_body()).unwrap();
+    let path = file.path().display().to_string();
+    assert_eq!(status(&["-T", &path, &url(port, "/upload/sized")]), 201);
+    assert!(nginx.uploaded("sized").unwrap() == big_body());
+    // From stdin, curl sends chunked.
+    let child = Command::new("curl")
+        .args([
+            "-s",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{http_code}",
+            "-T",
+            "-",
+            "-H",
+            "Expect:",
+            &url(port, "/upload/chunked"),
+        ])
+        .stdin(std::fs::File::open(file.path()).unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&child.stdout), "201");
+    assert!(nginx.uploaded("chunked").unwrap() == big_body());
+    // Expect: 100-continue, which curl sends for large bodies, is answered.
+    assert_eq!(
+        status(&[
+            "-T",
+            &path,
+            "-H",
+            "Expect: 100-continue",
+            &url(port, "/upload/expect")
+        ]),
+        201
+    );
+    assert!(nginx.uploaded("expect").unwrap() == big_body());
+}
+
+#[test]
+fn routes_answer_direct_redirect_rewrite_and_by_host() {
+    let nginx = Nginx::start();
+    let (_mosn, port) = start_proxy(&format!("127.0.0.1:{}", nginx.port), json!({}));
+    let (ok, body) = curl(&["-i", &url(port, "/direct")]);
+    let text = String::from_utf8_lossy(&body);
+    assert!(
+        ok && text.starts_with("HTTP/1.1 201") && text.ends_with("made here\n"),
+        "{text}"
+    );
+    let (_, body) = curl(&["-i", &url(port, "/moved")]);
+    let text = String::from_utf8_lossy(&body);
+    assert!(
+        text.starts_with("HTTP/1.1 302")
+            && text.contains(&format!("Location: http://127.0.0.1:{port}/")),
+        "{text}"
+    );
+    let (_, body) = curl(&[&url(port, "/rewritten/index.html")]);
+    assert_eq!(String::from_utf8_lossy(&body), NGINX_BODY);
+    let (_, body) = curl(&["-H", "Host: other.example", &url(port, "/")]);
+    assert_eq!(String::from_utf8_lossy(&body), "other host\n");
+    let (_, body) = curl(&["-H", "x-only-direct: 1", &url(port, "/zzz")]);
+    assert_eq!(String::from_utf8_lossy(&body), "header rule\n");
+}
+
+#[test]
+fn headers_are_mutated_and_hop_by_hop_fields_removed() {
+    let nginx = Nginx::start();
+    let (_mosn, port) = start_proxy(&format!("127.0.0.1:{}", nginx.port), json!({}));
+    let (_, body) = curl(&[
+        "-i",
+        "-H",
+        "X-Remove-Me: by the route",
+        "-H",
+        "X-Hop: named in Connection",
+        "-H",
+        "Connection: keep-alive, X-Hop",
+        &url(port, "/echo-headers"),
+    ]);
+    let text = String::from_utf8_lossy(&body);
+    // nginx saw: X-Added added, no Connection, X-Remove-Me and X-Hop gone, Host rewritten.
+    assert!(text.ends_with("yes||||rewritten.example"), "{text}");
+    assert!(text.contains("X-Proxied-By: mosn"), "{text}");
+}
+
+#[test]
+fn errors_get_their_status() {
+    let nginx = Nginx::start();
+    let (_mosn, port) = start_proxy(&format!("127.0.0.1:{}", nginx.port), json!({}));
+    assert_eq!(status(&[&url(port, "/none")]), 503, "connect failure");
+    assert_eq!(status(&["-H", "Host: other.example", &url(port, "/")]), 200);
+
+    let silent = free_port();
+    let socat = which("socat").expect("socat is needed");
+    let _sleeper = Process(
+        Command::new(&socat)
+            .arg(format!("TCP-LISTEN:{silent},bind=127.0.0.1,reuseaddr,fork"))
+            .arg("EXEC:sleep 10")
+            .spawn()
+            .unwrap(),
+    );
+    wait_for_port(silent);
+    let (_mosn, port) = start_proxy(&format!("127.0.0.1:{silent}"), json!({}));
+    let started = Instant::now();
+    assert_eq!(status(&[&url(port, "/")]), 504, "upstream timeout");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "the 1s route timeout took {:?}",
+        started.elapsed()
+    );
+
+    let closer = free_port();
+    let _closer = Process(
+        Command::new(&socat)
+            .arg(format!("TCP-LISTEN:{closer},bind=127.0.0.1,reuseaddr,fork"))
+            .arg("EXEC:true")
+            .spawn()
+            .unwrap(),
+    );
+    wait_for_port(closer);
+    let (_mosn, port) = start_proxy(&format!("127.0.0.1:{closer}"), json!({}));
+    assert_eq!(status(&[&url(port, "/")]), 502, "upstream reset");
+}
+
+#[test]
+fn no_route_is_404() {
+    let nginx = Nginx::start();
+    let port = free_port();
+    let router = json!({ "router_config_name": "main", "virtual_hosts": [{ "name": "only", "domains": ["only.example"], "routers": [
+        { "match": { "prefix": "/" }, "route": { "cluster_name": "nginx" } }] }] });
+    let mut config = config(
+        json!([http_listener("http", port, "main")]),
+        json!([cluster("nginx", &[format!("127.0.0.1:{}", nginx.port)])]),
+        free_port(),
+    );
+    config["servers"][0]["routers"] = json!([router]);
+    let _mosn = Mosn::start(&config, port);
+    assert_eq!(status(&[&url(port, "/")]), 404);
+    assert_eq!(status(&["-H", "Host: only.example", &url(port, "/")]), 200);
+}
+
+#[test]
+fn a_pooled_connection_the_backend_closed_is_not_used() {
+    let nginx = Nginx::start_with("keepalive_timeout 1s;");
+    let (_mosn, port) = start_proxy(&format!("127.0.0.1:{}", nginx.port), json!({}));
+    for _ in 0..3 {
+        assert_eq!(status(&[&url(port, "/")]), 200);
+        std::thread::sleep(Duration::from_millis(1500)); // nginx closes the idle upstream connection
+    }
+}
+
+#[test]
+fn pipelined_requests_are_answered_in_order() {
+    let nginx = Nginx::start();
+    let (_mosn, port) = start_proxy(&format!("127.0.0.1:{}", nginx.port), json!({}));
+    let answer = raw(
+        port,
+        b"GET /direct HTTP/1.1\r\nHost: a\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\nHEAD / HTTP/1.1\r\nHost: a\r\n\r\nGET /no-content HTTP/1.1\r\nHost: a\r\n\r\nGET /direct HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+    );
+    let statuses: Vec<&str> = answer
+        .lines()
+        .filter(|l| l.starts_with("HTTP/1.1 "))
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            "HTTP/1.1 201 Created",
+            "HTTP/1.1 200 OK",
+            "HTTP/1.1 200 OK",
+            "HTTP/1.1 204 No Content",
+            "HTTP/1.1 201 Created"
+        ],
+        "{answer}"
+    );
+    assert!(
+        answer.ends_with("made here\n"),
+        "HEAD and 204 must carry no body: {answer}"
+    );
+}
+
+#[test]
+fn http10_clients_get_a_close_delimited_body_when_nginx_streams() {
+    let nginx = Nginx::start();
+    let (_mosn, port) = start_proxy(&format!("127.0.0.1:{}", nginx.port), json!({}));
+    let answer = raw(port, b"GET / HTTP/1.0\r\n\r\n");
+    assert!(
+        answer.starts_with("HTTP/1.1 200") && answer.ends_with(NGINX_BODY),
+        "{answer}"
+    );
+}
+
+/// Each smuggling shape gets 400 (501 for a coding we do not decode) and a close, and nginx
+/// sees nothing.
+#[test]
+fn smuggling_attempts_are_refused_and_never_reach_nginx() {
+    let nginx = Nginx::start();
+    let (_mosn, port) = start_proxy(&format!("127.0.0.1:{}", nginx.port), json!({}));
+    let cases: [(&[u8], u16); 11] = [
+        (b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),
+        (b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nContent-Length: 5\r\n\r\nabcde", 400),
+        (b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n", 400),
+        (b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 501),
+        (b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400),
+        (b"GET / HTTP/1.1\r\nHost: a\r\nX-Folded: a\r\n b\r\n\r\n", 400),
+        (b"GET / HTTP/1.1\r\nHost : a\r\n\r\n", 400),
+        (b"GET / HTTP/1.1\r\nHost: a\rX: b\r\n\r\n", 400),
+        (b"GET / HTTP/1.1\r\nBad[Name]: a\r\n\r\n", 400),
+        (b"GET / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n", 400),
+        (b"GET /\x7f HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+    ];
+    for (request, want) in cases {
+        let answer = raw(port, request);
+        assert!(
+            answer.starts_with(&format!("HTTP/1.1 {want} ")),
+            "{:?} got {answer:?}",
+            String::from_utf8_lossy(request)
+        );
+        assert!(answer.contains("Connection: close"), "{answer}");
+    }
+    let mut long = b"GET /".to_vec();
+    long.extend(std::iter::repeat_n(b'a', 20_000));
+    long.extend_from_slice(b" HTTP/1.1\r\nHost: a\r\n\r\n");
+    assert!(raw(port, &long).starts_with("HTTP/1.1 400 "));
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(nginx.access_log(), "", "a refused request reached nginx");
+}
+
+#[test]
+fn limits_answer_431_and_413() {
+    let nginx = Nginx::start();
+    let (_mosn, port) = start_proxy(
+        &format!("127.0.0.1:{}", nginx.port),
+        json!({ "extend_config": { "Http1": { "max_request_body_size": 1000, "max_header_size": 4096 } } }),
+    );
+    let big_header = format!("X-Big: {}", "a".repeat(5000));
+    assert_eq!(status(&["-H", &big_header, &url(port, "/")]), 431);
+    assert_eq!(
+        status(&[
+            "-X",
+            "PUT",
+            "--data-binary",
+            &"b".repeat(2000),
+            &url(port, "/upload/x")
+        ]),
+        413
+    );
+    let chunked = raw(port, format!("PUT /upload/y HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n7d0\r\n{}\r\n0\r\n\r\n", "c".repeat(2000)).as_bytes());
+    assert!(chunked.starts_with("HTTP/1.1 413 "), "{chunked}");
+    assert_eq!(
+        status(&[
+            "-X",
+            "PUT",
+            "--data-binary",
+            "small",
+            &url(port, "/upload/ok")
+        ]),
+        201
+    );
+}
