@@ -9,6 +9,7 @@ use mosn_config::model::{Listener, TlsConfig};
 use mosn_config::{Diagnostics, MosnConfig};
 use mosn_filters::FilterContext;
 use mosn_filters::network::NetworkFilterRegistry;
+use mosn_filters::stream::StreamFilterRegistry;
 use mosn_net::listener::ListenerSpec;
 use mosn_net::registry::Registry;
 use mosn_net::stats::ListenerStats;
@@ -45,22 +46,21 @@ pub fn prepare(config: &MosnConfig, diags: &mut Diagnostics) -> Prepared {
             .map(move |(j, router)| (index(&routers, j), router))
     });
     let routers = Arc::new(Routers::new(router_configs, diags));
-    let context = FilterContext { clusters, routers };
-    let network = mosn_filters::network::registry();
-    let listener_filters: ListenerFilterRegistry =
-        Registry::new("listener filter", &["original_dst"]);
+    let context = FilterContext {
+        clusters,
+        routers,
+        stream_filters: Vec::new(),
+    };
+    let registries = Registries {
+        network: mosn_filters::network::registry(),
+        stream: mosn_filters::stream::registry(),
+        listener: Registry::new("listener filter", &["original_dst"]),
+    };
     let mut listeners = Vec::new();
     for (i, server) in config.servers.iter().enumerate() {
         for (j, listener) in server.listeners.iter().enumerate() {
             let path = index(&join(&index("servers", i), "listeners"), j);
-            if let Some(spec) = listener_spec(
-                listener,
-                &path,
-                &network,
-                &listener_filters,
-                &context,
-                diags,
-            ) {
+            if let Some(spec) = listener_spec(listener, &path, &registries, &context, diags) {
                 listeners.push(Arc::new(spec));
             }
         }
@@ -68,28 +68,44 @@ pub fn prepare(config: &MosnConfig, diags: &mut Diagnostics) -> Prepared {
     Prepared { listeners }
 }
 
+/// Every filter registry, by kind.
+struct Registries {
+    network: NetworkFilterRegistry,
+    stream: StreamFilterRegistry,
+    listener: ListenerFilterRegistry,
+}
+
 fn listener_spec(
     listener: &Listener,
     path: &str,
-    network: &NetworkFilterRegistry,
-    listener_filters: &ListenerFilterRegistry,
-    context: &FilterContext,
+    registries: &Registries,
+    base: &FilterContext,
     diags: &mut Diagnostics,
 ) -> Option<ListenerSpec> {
-    for (key, present) in [
-        ("stream_filters", !listener.stream_filters.is_empty()),
-        ("access_logs", !listener.access_logs.is_empty()),
-    ] {
-        if present {
-            diags.warn(join(path, key), "not supported yet: ignored");
-        }
+    if !listener.access_logs.is_empty() {
+        diags.warn(join(path, "access_logs"), "not supported yet: ignored");
     }
+    let stream_filters = listener
+        .stream_filters
+        .iter()
+        .enumerate()
+        .filter_map(|(i, f)| {
+            registries
+                .stream
+                .build(f, base, &index(&join(path, "stream_filters"), i), diags)
+        })
+        .collect();
+    let context = &FilterContext {
+        clusters: Arc::clone(&base.clusters),
+        routers: Arc::clone(&base.routers),
+        stream_filters,
+    };
     let listener_filters = listener
         .listener_filters
         .iter()
         .enumerate()
         .filter_map(|(i, f)| {
-            listener_filters.build(
+            registries.listener.build(
                 f,
                 context,
                 &index(&join(path, "listener_filters"), i),
@@ -116,7 +132,9 @@ fn listener_spec(
         .iter()
         .enumerate()
         .filter_map(|(i, f)| {
-            network.build(f, context, &index(&join(&chain_path, "filters"), i), diags)
+            registries
+                .network
+                .build(f, context, &index(&join(&chain_path, "filters"), i), diags)
         })
         .collect();
     // Validation has said why a listener without a usable address is left out; its filters

@@ -17,6 +17,9 @@ fn start_proxy(backend: &str, extra: Value) -> (Mosn, u16) {
     if let Some(extend) = extra.get("extend_config") {
         proxy["filter_chains"][0]["filters"][0]["config"]["extend_config"] = extend.clone();
     }
+    if let Some(filters) = extra.get("stream_filters") {
+        proxy["stream_filters"] = filters.clone();
+    }
     let router = json!({
         "router_config_name": "main",
         "virtual_hosts": [
@@ -379,4 +382,47 @@ fn limits_answer_431_and_413() {
         ]),
         201
     );
+}
+
+#[test]
+fn stream_filters_inject_faults_and_limit_payloads() {
+    let nginx = Nginx::start();
+    let filters = json!({ "stream_filters": [
+        { "type": "fault", "config": { "abort": { "status": 503, "percentage": 100 },
+                                         "headers": [{ "name": "x-fault", "value": "abort" }] } },
+        { "type": "fault", "config": { "delay": { "fixed_delay": "300ms", "percentage": 100 },
+                                         "headers": [{ "name": "x-fault", "value": "delay" }] } },
+        { "type": "payload_limit", "config": { "max_entity_size ": 100, "http_status": 413 } }
+    ] });
+    let (_mosn, port) = start_proxy(&format!("127.0.0.1:{}", nginx.port), filters);
+    let (_, body) = curl(&["-i", "-H", "x-fault: abort", &url(port, "/")]);
+    let text = String::from_utf8_lossy(&body);
+    assert!(
+        text.starts_with("HTTP/1.1 503") && text.ends_with("fault injected\n"),
+        "{text}"
+    );
+    let started = Instant::now();
+    assert_eq!(status(&["-H", "x-fault: delay", &url(port, "/")]), 200);
+    assert!(
+        started.elapsed() >= Duration::from_millis(300),
+        "no delay: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(status(&[&url(port, "/")]), 200);
+
+    assert_eq!(
+        status(&[
+            "-X",
+            "PUT",
+            "--data-binary",
+            &"x".repeat(200),
+            &url(port, "/upload/big")
+        ]),
+        413
+    );
+    assert!(nginx.uploaded("big").is_none());
+    // A chunked body the filter read whole goes upstream from memory, intact.
+    let chunked = raw(port, b"PUT /upload/small HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
+    assert!(chunked.starts_with("HTTP/1.1 201"), "{chunked}");
+    assert_eq!(nginx.uploaded("small").unwrap(), b"hello world");
 }

@@ -1,9 +1,11 @@
 //! Built-in filters, registered under MOSN's type names.
 
 pub mod network;
+pub mod stream;
 
 use std::sync::Arc;
 
+use mosn_proxy::stream_filter::StreamFilterFactory;
 use mosn_router::Routers;
 use mosn_upstream::ClusterManager;
 
@@ -11,4 +13,6 @@ use mosn_upstream::ClusterManager;
 pub struct FilterContext {
     pub clusters: Arc<ClusterManager>,
     pub routers: Arc<Routers>,
+    /// The stream filters of the listener being built, for the `proxy` filter.
+    pub stream_filters: Vec<Arc<dyn StreamFilterFactory>>,
 }

@@ -2,6 +2,7 @@
 //! bring the response back. An error before the response head has gone out becomes the proxy's
 //! own response (404 no route, 503 no host or no connection, 504 timeout, 502 bad upstream).
 
+use std::collections::HashMap;
 use std::io;
 use std::sync::Arc;
 
@@ -20,6 +21,9 @@ use crate::body::{self, BodyError, Out, Sink, Source};
 use crate::downstream::{Downstream, READ_SIZE};
 use crate::phase::Phase;
 use crate::reply::local_reply;
+use crate::stream_filter::{
+    ReceivePhase, Reply, RequestState, ResponseState, StreamFilterChain, StreamStatus,
+};
 use crate::{ConnectionNext, Shared};
 
 /// The upstream connection of an exchange, with the bytes read from it and not yet used.
@@ -70,8 +74,23 @@ enum Stop {
     Reply(u16, &'static str),
     /// The route answers itself: a direct response or a redirect.
     RouteAnswer,
+    /// A stream filter answered.
+    FilterReply,
     /// Nothing can be said any more (the response has started, or a side is gone): close.
     Close,
+}
+
+/// How much of a request body is held in memory for filters when the proxy sets no limit.
+const BUFFERED_BODY_LIMIT: u64 = 4 * 1024 * 1024;
+
+/// A sink that keeps the body in memory.
+struct Buffer(BytesMut);
+
+impl Sink for Buffer {
+    async fn send(&mut self, data: &mut BytesMut) -> io::Result<()> {
+        self.0.extend_from_slice(data);
+        Ok(())
+    }
 }
 
 struct RequestView<'a>(&'a RequestHead);
@@ -102,6 +121,11 @@ pub struct Exchange<'a> {
     /// The request body has been read off the client's connection.
     body_consumed: bool,
     retried: bool,
+    filters: StreamFilterChain,
+    variables: HashMap<String, String>,
+    filter_reply: Option<Reply>,
+    /// The request body, read whole because a stream filter asked for it.
+    buffered_body: Option<BytesMut>,
     /// How the response body is framed coming in and going out, and whether the upstream
     /// closes after it.
     response_body: Option<(BodyKind, Out, bool)>,
@@ -134,6 +158,10 @@ impl<'a> Exchange<'a> {
             upstream: None,
             response: None,
             retried: false,
+            filters: StreamFilterChain::build(&shared.stream_filters),
+            variables: HashMap::new(),
+            filter_reply: None,
+            buffered_body: None,
             response_body: None,
             close_after: false,
         }
@@ -147,6 +175,13 @@ impl<'a> Exchange<'a> {
                 Ok(next) => next,
                 Err(Stop::Reply(status, body)) => return self.reply(status, body, None).await,
                 Err(Stop::RouteAnswer) => return self.answer_route().await,
+                Err(Stop::FilterReply) => {
+                    let reply = self.filter_reply.take().unwrap_or(Reply {
+                        status: 500,
+                        body: String::new(),
+                    });
+                    return self.reply(reply.status, &reply.body, None).await;
+                }
                 Err(Stop::Close) => return ConnectionNext::Close,
             };
         }
@@ -159,8 +194,11 @@ impl<'a> Exchange<'a> {
 
     async fn step(&mut self, phase: Phase) -> Result<Phase, Stop> {
         Ok(match phase {
-            // Stream filters run at the DownFilter phases: none are configured yet.
-            Phase::DownFilter => Phase::MatchRoute,
+            Phase::DownFilter => {
+                self.buffer_body_for_filters().await?;
+                self.receive(ReceivePhase::BeforeRoute).await?;
+                Phase::MatchRoute
+            }
             Phase::MatchRoute => {
                 let host = host_of(&self.head).unwrap_or_default();
                 let table = &self.shared.table;
@@ -170,12 +208,18 @@ impl<'a> Exchange<'a> {
                 self.route = Some(route);
                 Phase::DownFilterAfterRoute
             }
-            Phase::DownFilterAfterRoute => Phase::ChooseHost,
+            Phase::DownFilterAfterRoute => {
+                self.receive(ReceivePhase::AfterRoute).await?;
+                Phase::ChooseHost
+            }
             Phase::ChooseHost => {
                 self.choose_host()?;
                 Phase::DownFilterAfterChooseHost
             }
-            Phase::DownFilterAfterChooseHost => Phase::DownRecvHeader,
+            Phase::DownFilterAfterChooseHost => {
+                self.receive(ReceivePhase::AfterChooseHost).await?;
+                Phase::DownRecvHeader
+            }
             Phase::DownRecvHeader => {
                 self.send_request_head().await?;
                 Phase::DownRecvData
@@ -188,9 +232,7 @@ impl<'a> Exchange<'a> {
             Phase::DownRecvTrailer => Phase::WaitNotify,
             Phase::WaitNotify => match self.wait_response_head().await {
                 Ok(()) => Phase::UpFilter,
-                Err(WaitError::Retryable) if !self.retried && self.body == BodyKind::Empty => {
-                    Phase::Retry
-                }
+                Err(WaitError::Retryable) if !self.retried && self.replayable() => Phase::Retry,
                 Err(WaitError::Retryable) => {
                     return Err(Stop::Reply(502, "upstream connection closed\n"));
                 }
@@ -202,8 +244,10 @@ impl<'a> Exchange<'a> {
                 self.upstream = None;
                 Phase::DownRecvHeader
             }
-            // Stream filters run at the UpFilter phase: none are configured yet.
-            Phase::UpFilter => Phase::UpRecvHeader,
+            Phase::UpFilter => {
+                self.send_filters().await;
+                Phase::UpRecvHeader
+            }
             Phase::UpRecvHeader => {
                 self.send_response_head().await?;
                 Phase::UpRecvData
@@ -215,6 +259,95 @@ impl<'a> Exchange<'a> {
             Phase::UpRecvTrailer => Phase::End,
             Phase::End => Phase::End,
         })
+    }
+
+    /// A request can go again if nothing of its body was lost: none, or all of it in memory.
+    fn replayable(&self) -> bool {
+        self.body == BodyKind::Empty || self.buffered_body.is_some()
+    }
+
+    /// Reads the whole request body when a receiver filter wants it, within the body limit.
+    async fn buffer_body_for_filters(&mut self) -> Result<(), Stop> {
+        if self.body == BodyKind::Empty || !self.filters.wants_request_body() {
+            return Ok(());
+        }
+        let settings = &self.shared.settings;
+        let limit = match settings.max_request_body_size {
+            0 => BUFFERED_BODY_LIMIT,
+            limit => limit,
+        };
+        let mut sink = Buffer(BytesMut::new());
+        let result = body::forward(
+            self.body,
+            self.down,
+            &mut sink,
+            Out::Raw,
+            limit,
+            &settings.limits,
+        )
+        .await;
+        self.body_consumed = true;
+        match result {
+            Ok(()) => {
+                self.body = BodyKind::Length(sink.0.len() as u64);
+                self.buffered_body = Some(sink.0);
+                Ok(())
+            }
+            Err(BodyError::TooLarge) => {
+                self.keep_alive = false;
+                Err(Stop::Reply(413, "request body too large\n"))
+            }
+            Err(BodyError::Protocol(err)) => {
+                self.keep_alive = false;
+                Err(Stop::Reply(err.status(), "malformed request body\n"))
+            }
+            Err(_) => Err(Stop::Close),
+        }
+    }
+
+    /// Runs the receiver filters of `phase` in order, until one stops.
+    async fn receive(&mut self, phase: ReceivePhase) -> Result<(), Stop> {
+        let cluster = self.cluster.as_ref().map(|c| c.name.as_str());
+        for filter in self
+            .filters
+            .receivers
+            .iter_mut()
+            .filter(|f| f.phase() == phase)
+        {
+            let state = RequestState {
+                head: &mut self.head,
+                body: self.buffered_body.as_mut(),
+                trailers: None,
+                variables: &mut self.variables,
+                cluster,
+                reply: &mut self.filter_reply,
+            };
+            let status = filter.on_receive(state).await;
+            if self.filter_reply.is_some() {
+                return Err(Stop::FilterReply);
+            }
+            if status == StreamStatus::Stop {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs the sender filters on the response head.
+    async fn send_filters(&mut self) {
+        let Some(head) = self.response.as_mut() else {
+            return;
+        };
+        for filter in self.filters.senders.iter_mut() {
+            let state = ResponseState {
+                request: &self.head,
+                head,
+                variables: &mut self.variables,
+            };
+            if filter.on_send(state).await == StreamStatus::Stop {
+                break;
+            }
+        }
     }
 
     fn choose_host(&mut self) -> Result<(), Stop> {
@@ -332,6 +465,14 @@ impl<'a> Exchange<'a> {
     }
 
     async fn send_request_body(&mut self) -> Result<(), Stop> {
+        if let Some(body) = &self.buffered_body {
+            let upstream = self.upstream.as_mut().ok_or(Stop::Close)?;
+            return upstream
+                .stream
+                .write_all(body)
+                .await
+                .map_err(|_| Stop::Reply(502, "upstream connection failed\n"));
+        }
         if self.body == BodyKind::Empty || self.retried && self.body_consumed {
             return Ok(());
         }

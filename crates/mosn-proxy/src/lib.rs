@@ -8,6 +8,7 @@ mod phase;
 mod reply;
 mod serve;
 mod settings;
+pub mod stream_filter;
 
 use std::sync::Arc;
 
@@ -22,6 +23,7 @@ use mosn_upstream::ClusterManager;
 use serde_json::{Map, Value};
 
 pub use settings::Settings;
+use stream_filter::StreamFilterFactory;
 
 pub const NAME: &str = "proxy";
 
@@ -30,6 +32,8 @@ pub struct Shared {
     pub table: Arc<RouteTable>,
     pub clusters: Arc<ClusterManager>,
     pub settings: Settings,
+    /// The listener's `stream_filters`, in order.
+    pub stream_filters: Vec<Arc<dyn StreamFilterFactory>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,6 +62,7 @@ pub fn build(
     config: &Map<String, Value>,
     routers: &Routers,
     clusters: &Arc<ClusterManager>,
+    stream_filters: &[Arc<dyn StreamFilterFactory>],
     path: &str,
     diags: &mut Diagnostics,
 ) -> Option<Arc<dyn NetworkFilterFactory>> {
@@ -75,5 +80,6 @@ pub fn build(
         table,
         clusters: Arc::clone(clusters),
         settings,
+        stream_filters: stream_filters.to_vec(),
     }))))
 }

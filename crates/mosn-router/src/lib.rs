@@ -8,6 +8,6 @@ mod mutation;
 mod table;
 
 pub use action::{Action, ClusterChoice, DEFAULT_TIMEOUT, ForwardAction, Redirect};
-pub use matcher::Request;
+pub use matcher::{Matcher, Request};
 pub use mutation::{HeaderEdit, HeaderMutations};
 pub use table::{RouteMatch, RouteTable, Routers};

@@ -27,7 +27,14 @@ pub fn registry() -> NetworkFilterRegistry {
     registry.register(
         mosn_proxy::NAME,
         Box::new(|config, context: &FilterContext, path, diags| {
-            mosn_proxy::build(config, &context.routers, &context.clusters, path, diags)
+            mosn_proxy::build(
+                config,
+                &context.routers,
+                &context.clusters,
+                &context.stream_filters,
+                path,
+                diags,
+            )
         }),
     );
     registry
