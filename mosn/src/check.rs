@@ -4,7 +4,7 @@ use std::path::Path;
 
 use mosn_config::{Diagnostic, Diagnostics, Severity};
 
-use crate::prepare::prepare;
+use crate::prepare::{Purpose, prepare};
 
 /// Prints every problem; returns whether the config can run.
 pub fn check(path: &Path) -> bool {
@@ -21,7 +21,7 @@ pub fn check(path: &Path) -> bool {
     };
     if let Some(config) = config {
         let mut diags = Diagnostics::default();
-        prepare(&config, &mut diags);
+        prepare(&config, &Purpose::Check, &mut diags);
         problems.extend(diags.into_items());
     }
     for problem in &problems {

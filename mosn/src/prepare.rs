@@ -1,6 +1,7 @@
 //! Turns a validated config into the parts the server runs: the cluster manager and each
 //! listener's spec with its filter chain. Binds nothing, so `mosn check` runs it too.
 
+use std::path::Path;
 use std::sync::Arc;
 
 use mosn_config::address::ListenAddress;
@@ -14,6 +15,7 @@ use mosn_net::listener::ListenerSpec;
 use mosn_net::registry::Registry;
 use mosn_net::stats::ListenerStats;
 use mosn_net::{FilterChainFactory, ListenerFilter};
+use mosn_proxy::access_log::AccessLog;
 use mosn_router::Routers;
 use mosn_upstream::ClusterManager;
 
@@ -21,9 +23,17 @@ type ListenerFilterRegistry = Registry<dyn ListenerFilter, FilterContext>;
 
 pub struct Prepared {
     pub listeners: Vec<Arc<ListenerSpec>>,
+    /// Every access log, for SIGUSR1 to reopen.
+    pub access_logs: Vec<Arc<AccessLog>>,
 }
 
-pub fn prepare(config: &MosnConfig, diags: &mut Diagnostics) -> Prepared {
+/// What `prepare` is for: running (files are opened, in `logs`), or checking (nothing opened).
+pub enum Purpose<'a> {
+    Run { logs: &'a Path },
+    Check,
+}
+
+pub fn prepare(config: &MosnConfig, purpose: &Purpose, diags: &mut Diagnostics) -> Prepared {
     let clusters = Arc::new(ClusterManager::from_config(&config.cluster_manager, diags));
     refuse_tls(
         config.cluster_manager.tls_context.as_ref(),
@@ -50,6 +60,7 @@ pub fn prepare(config: &MosnConfig, diags: &mut Diagnostics) -> Prepared {
         clusters,
         routers,
         stream_filters: Vec::new(),
+        access_logs: Vec::new(),
     };
     let registries = Registries {
         network: mosn_filters::network::registry(),
@@ -57,15 +68,21 @@ pub fn prepare(config: &MosnConfig, diags: &mut Diagnostics) -> Prepared {
         listener: Registry::new("listener filter", &["original_dst"]),
     };
     let mut listeners = Vec::new();
+    let mut access_logs = Vec::new();
     for (i, server) in config.servers.iter().enumerate() {
         for (j, listener) in server.listeners.iter().enumerate() {
             let path = index(&join(&index("servers", i), "listeners"), j);
-            if let Some(spec) = listener_spec(listener, &path, &registries, &context, diags) {
+            let logs = open_access_logs(listener, &path, purpose, diags);
+            access_logs.extend(logs.iter().cloned());
+            if let Some(spec) = listener_spec(listener, &path, &registries, &context, logs, diags) {
                 listeners.push(Arc::new(spec));
             }
         }
     }
-    Prepared { listeners }
+    Prepared {
+        listeners,
+        access_logs,
+    }
 }
 
 /// Every filter registry, by kind.
@@ -80,11 +97,9 @@ fn listener_spec(
     path: &str,
     registries: &Registries,
     base: &FilterContext,
+    access_logs: Vec<Arc<AccessLog>>,
     diags: &mut Diagnostics,
 ) -> Option<ListenerSpec> {
-    if !listener.access_logs.is_empty() {
-        diags.warn(join(path, "access_logs"), "not supported yet: ignored");
-    }
     let stream_filters = listener
         .stream_filters
         .iter()
@@ -99,6 +114,7 @@ fn listener_spec(
         clusters: Arc::clone(&base.clusters),
         routers: Arc::clone(&base.routers),
         stream_filters,
+        access_logs,
     };
     let listener_filters = listener
         .listener_filters
@@ -152,6 +168,37 @@ fn listener_spec(
         idle_timeout: listener.connection_idle_timeout.map(|d| d.get()),
         stats: Arc::new(ListenerStats::default()),
     })
+}
+
+/// Opens a listener's access logs; an empty `log_path` is `<logs>/<listener>_access.log`, as in
+/// MOSN. A log that cannot be opened is an error: the process does not start.
+fn open_access_logs(
+    listener: &Listener,
+    path: &str,
+    purpose: &Purpose,
+    diags: &mut Diagnostics,
+) -> Vec<Arc<AccessLog>> {
+    let Purpose::Run { logs } = purpose else {
+        return Vec::new();
+    };
+    let mut opened = Vec::new();
+    for (i, config) in listener.access_logs.iter().enumerate() {
+        let file = match config.log_path.as_str() {
+            "" => logs
+                .join(format!("{}_access.log", listener.name))
+                .display()
+                .to_string(),
+            given => given.to_string(),
+        };
+        match AccessLog::open(&file, &config.log_format) {
+            Ok(log) => opened.push(Arc::new(log)),
+            Err(err) => diags.error(
+                join(&index(&join(path, "access_logs"), i), "log_path"),
+                format!("cannot open {file}: {err}"),
+            ),
+        }
+    }
+    opened
 }
 
 /// TLS is not built yet: serving plaintext where TLS is asked for would be a silent downgrade.

@@ -15,7 +15,7 @@ use tokio::signal::unix::{Signal, SignalKind, signal};
 use crate::cli::StartArgs;
 use crate::logging::{self, Logging};
 use crate::paths::Paths;
-use crate::prepare::prepare;
+use crate::prepare::{Prepared, Purpose, prepare};
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
@@ -56,7 +56,13 @@ pub fn run(loaded: Loaded, config_path: Option<&Path>, args: &StartArgs) -> Resu
         .map_err(|e| format!("cannot handle signals: {e}"))?;
 
     let mut diags = Diagnostics::default();
-    let prepared = prepare(&config, &mut diags);
+    let prepared = prepare(
+        &config,
+        &Purpose::Run {
+            logs: &paths.logs(),
+        },
+        &mut diags,
+    );
     let (errors, warnings): (Vec<_>, Vec<_>) = diags
         .items()
         .iter()
@@ -138,7 +144,7 @@ pub fn run(loaded: Loaded, config_path: Option<&Path>, args: &StartArgs) -> Resu
                 &context,
                 &logging,
                 &trigger,
-                &prepared.listeners,
+                &prepared,
                 server.graceful_timeout(),
             )
             .await;
@@ -175,7 +181,7 @@ impl Signals {
         context: &AdminContext,
         logging: &Logging,
         trigger: &DrainTrigger,
-        listeners: &[Arc<ListenerSpec>],
+        prepared: &Prepared,
         graceful_timeout: Duration,
     ) {
         loop {
@@ -184,9 +190,10 @@ impl Signals {
                 _ = self.int.recv() => return stop_now(context),
                 _ = self.quit.recv() => return stop_now(context),
                 _ = self.usr1.recv() => {
-                    if let Err(err) = logging.reopen() {
+                                        if let Err(err) = logging.reopen() {
                         tracing::error!("SIGUSR1: cannot reopen the log file: {err}");
                     }
+                    prepared.access_logs.iter().for_each(|log| log.reopen());
                 }
                 _ = self.hup.recv() => tracing::warn!("SIGHUP: hot reload is not supported yet; ignored"),
             }
@@ -197,7 +204,7 @@ impl Signals {
         );
         trigger.start();
         tokio::select! {
-            () = drain_connections(listeners, graceful_timeout) => {}
+            () = drain_connections(&prepared.listeners, graceful_timeout) => {}
             _ = self.int.recv() => stop_now(context),
             _ = self.quit.recv() => stop_now(context),
         }

@@ -39,7 +39,10 @@ fn mosn_style_configs_pass_with_warnings_that_name_their_paths() {
 
     let (ok, out) = check(&fixture("http_proxy.json"));
     assert!(ok, "{out}");
-    assert!(!out.contains("stream_filters"), "the fault filter is built: {out}");
+    assert!(
+        !out.contains("stream_filters"),
+        "the fault filter is built: {out}"
+    );
     assert!(
         out.contains("LB_WEIGHTED_ROUNDROBIN is not supported yet, using LB_ROUNDROBIN"),
         "{out}"

@@ -17,8 +17,10 @@ fn start_proxy(backend: &str, extra: Value) -> (Mosn, u16) {
     if let Some(extend) = extra.get("extend_config") {
         proxy["filter_chains"][0]["filters"][0]["config"]["extend_config"] = extend.clone();
     }
-    if let Some(filters) = extra.get("stream_filters") {
-        proxy["stream_filters"] = filters.clone();
+    for key in ["stream_filters", "access_logs"] {
+        if let Some(value) = extra.get(key) {
+            proxy[key] = value.clone();
+        }
     }
     let router = json!({
         "router_config_name": "main",
@@ -425,4 +427,67 @@ fn stream_filters_inject_faults_and_limit_payloads() {
     let chunked = raw(port, b"PUT /upload/small HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
     assert!(chunked.starts_with("HTTP/1.1 201"), "{chunked}");
     assert_eq!(nginx.uploaded("small").unwrap(), b"hello world");
+}
+
+#[test]
+fn access_logs_record_each_request_with_its_flag_and_reopen_on_sigusr1() {
+    let nginx = Nginx::start();
+    let dir = tempfile::tempdir().unwrap();
+    let custom = dir.path().join("custom.log");
+    let default = dir.path().join("default.log");
+    let logs = json!({ "access_logs": [
+        { "log_path": custom.display().to_string(),
+          "log_format": "%response_code% %response_flag% %upstream_cluster% %request_header_x-id% %bytes_sent% %response_header_content-type%" },
+        { "log_path": default.display().to_string() }
+    ] });
+    let (mosn, port) = start_proxy(&format!("127.0.0.1:{}", nginx.port), logs);
+    assert_eq!(status(&["-H", "x-id: first", &url(port, "/")]), 200);
+    assert_eq!(status(&[&url(port, "/none")]), 503);
+    assert_eq!(status(&[&url(port, "/direct")]), 201);
+    let read = |path: &std::path::Path, lines: usize| {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let text = std::fs::read_to_string(path).unwrap_or_default();
+            if text.lines().count() >= lines || Instant::now() > deadline {
+                return text;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    let text = read(&custom, 3);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "200 - nginx first 17 text/html",
+            "503 UF dead - 24 -",
+            "201 - - - 10 -"
+        ]
+    );
+    let default_line = read(&default, 3)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    // 17 variables, a two-word start time and MOSN's double space after the trace id.
+    let fields: Vec<&str> = default_line.split(' ').collect();
+    assert_eq!(fields.len(), 19, "MOSN's default format: {default_line}");
+    // Durations, then the status twice, the local addresses, and the upstream host last.
+    let upstream = format!("127.0.0.1:{}", nginx.port);
+    assert!(
+        fields[6].ends_with('s') && fields[7].ends_with('s'),
+        "{default_line}"
+    );
+    assert_eq!(
+        (fields[11], fields[14], fields[18]),
+        ("200", "200", upstream.as_str()),
+        "{default_line}"
+    );
+    assert!(fields[15].starts_with("127.0.0.1:"), "{default_line}");
+
+    std::fs::rename(&custom, dir.path().join("custom.log.1")).unwrap();
+    mosn.process.signal(libc::SIGUSR1);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(status(&["-H", "x-id: after", &url(port, "/")]), 200);
+    assert_eq!(read(&custom, 1).trim(), "200 - nginx after 17 text/html");
 }

@@ -5,6 +5,7 @@ pub mod stream;
 
 use std::sync::Arc;
 
+use mosn_proxy::access_log::AccessLog;
 use mosn_proxy::stream_filter::StreamFilterFactory;
 use mosn_router::Routers;
 use mosn_upstream::ClusterManager;
@@ -15,4 +16,6 @@ pub struct FilterContext {
     pub routers: Arc<Routers>,
     /// The stream filters of the listener being built, for the `proxy` filter.
     pub stream_filters: Vec<Arc<dyn StreamFilterFactory>>,
+    /// The access logs of the listener being built.
+    pub access_logs: Vec<Arc<AccessLog>>,
 }

@@ -37,7 +37,8 @@ pub enum BodyError {
     TooLarge,
 }
 
-/// Moves the body; `limit` (0: none) caps its size. Nothing is buffered beyond one read.
+/// Moves the body and returns its size; `limit` (0: none) caps it. Nothing is buffered beyond
+/// one read.
 pub async fn forward<S: Source, D: Sink>(
     kind: BodyKind,
     source: &mut S,
@@ -45,12 +46,12 @@ pub async fn forward<S: Source, D: Sink>(
     out: Out,
     limit: u64,
     limits: &Limits,
-) -> Result<(), BodyError> {
+) -> Result<u64, BodyError> {
     let mut total: u64 = 0;
     let mut outgoing = BytesMut::new();
     let mut decoder = ChunkedDecoder::default();
     let mut remaining = match kind {
-        BodyKind::Empty => return Ok(()),
+        BodyKind::Empty => return Ok(0),
         BodyKind::Length(n) => n,
         BodyKind::Chunked | BodyKind::UntilClose => u64::MAX,
     };
@@ -104,7 +105,7 @@ pub async fn forward<S: Source, D: Sink>(
             outgoing.clear();
         }
         if ended {
-            return Ok(());
+            return Ok(total);
         }
         if !need_more {
             continue;
@@ -117,7 +118,7 @@ pub async fn forward<S: Source, D: Sink>(
                         .await
                         .map_err(|_| BodyError::Write)?;
                 }
-                return Ok(());
+                return Ok(total);
             }
             0 => return Err(BodyError::Truncated),
             _ => {}

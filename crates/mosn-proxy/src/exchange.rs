@@ -17,10 +17,11 @@ use mosn_router::{Action, ForwardAction, HeaderMutations, Request, RouteMatch};
 use mosn_upstream::http1_pool::Pooled;
 use mosn_upstream::{Cluster, Host};
 
+use crate::access_log::Record;
 use crate::body::{self, BodyError, Out, Sink, Source};
 use crate::downstream::{Downstream, READ_SIZE};
 use crate::phase::Phase;
-use crate::reply::local_reply;
+use crate::reply::{Local, local_reply};
 use crate::stream_filter::{
     ReceivePhase, Reply, RequestState, ResponseState, StreamFilterChain, StreamStatus,
 };
@@ -70,8 +71,8 @@ impl Sink for Downstream {
 
 /// Why an exchange stopped early.
 enum Stop {
-    /// Answer with this status and body, then go on as the request allows.
-    Reply(u16, &'static str),
+    /// Answer with this, then go on as the request allows.
+    Reply(Local),
     /// The route answers itself: a direct response or a redirect.
     RouteAnswer,
     /// A stream filter answered.
@@ -126,6 +127,7 @@ pub struct Exchange<'a> {
     filter_reply: Option<Reply>,
     /// The request body, read whole because a stream filter asked for it.
     buffered_body: Option<BytesMut>,
+    record: Record,
     /// How the response body is framed coming in and going out, and whether the upstream
     /// closes after it.
     response_body: Option<(BodyKind, Out, bool)>,
@@ -140,6 +142,7 @@ impl<'a> Exchange<'a> {
         head: RequestHead,
         body: BodyKind,
     ) -> Self {
+        let record = record_for(&down.connection.info);
         let keep_alive = match head.version {
             Version::Http11 => !head.headers.has_token("connection", "close"),
             Version::Http10 => head.headers.has_token("connection", "keep-alive"),
@@ -162,24 +165,40 @@ impl<'a> Exchange<'a> {
             variables: HashMap::new(),
             filter_reply: None,
             buffered_body: None,
+            record,
             response_body: None,
             close_after: false,
         }
     }
 
-    /// Walks the phases; says whether the client connection can carry another request.
+    /// Serves the request and logs it; says whether the client connection can carry another.
     pub async fn run(mut self) -> ConnectionNext {
+        let next = self.walk().await;
+        self.record.finished = Some(self.record.started.elapsed());
+        for log in &self.shared.access_logs {
+            log.log(&self.record, &self.head, self.response.as_ref());
+        }
+        next
+    }
+
+    /// Walks the phases.
+    async fn walk(&mut self) -> ConnectionNext {
         let mut phase = Phase::DownFilter;
         while phase != Phase::End {
             phase = match self.step(phase).await {
                 Ok(next) => next,
-                Err(Stop::Reply(status, body)) => return self.reply(status, body, None).await,
+                Err(Stop::Reply(local)) => {
+                    self.record.flag = local.flag;
+                    return self.reply(local.status, local.body, None).await;
+                }
                 Err(Stop::RouteAnswer) => return self.answer_route().await,
                 Err(Stop::FilterReply) => {
                     let reply = self.filter_reply.take().unwrap_or(Reply {
                         status: 500,
                         body: String::new(),
+                        flag: None,
                     });
+                    self.record.flag = reply.flag;
                     return self.reply(reply.status, &reply.body, None).await;
                 }
                 Err(Stop::Close) => return ConnectionNext::Close,
@@ -204,7 +223,7 @@ impl<'a> Exchange<'a> {
                 let table = &self.shared.table;
                 let route = table
                     .route(&host, &RequestView(&self.head))
-                    .ok_or(Stop::Reply(404, "no route\n"))?;
+                    .ok_or(Stop::Reply(Local::NO_ROUTE))?;
                 self.route = Some(route);
                 Phase::DownFilterAfterRoute
             }
@@ -229,12 +248,15 @@ impl<'a> Exchange<'a> {
                 Phase::DownRecvTrailer
             }
             // Trailers travel with the chunked body.
-            Phase::DownRecvTrailer => Phase::WaitNotify,
+            Phase::DownRecvTrailer => {
+                self.record.request_received = Some(self.record.started.elapsed());
+                Phase::WaitNotify
+            }
             Phase::WaitNotify => match self.wait_response_head().await {
                 Ok(()) => Phase::UpFilter,
                 Err(WaitError::Retryable) if !self.retried && self.replayable() => Phase::Retry,
                 Err(WaitError::Retryable) => {
-                    return Err(Stop::Reply(502, "upstream connection closed\n"));
+                    return Err(Stop::Reply(Local::UPSTREAM_CLOSED));
                 }
                 Err(WaitError::Stop(stop)) => return Err(stop),
             },
@@ -288,18 +310,21 @@ impl<'a> Exchange<'a> {
         .await;
         self.body_consumed = true;
         match result {
-            Ok(()) => {
+            Ok(_) => {
                 self.body = BodyKind::Length(sink.0.len() as u64);
                 self.buffered_body = Some(sink.0);
                 Ok(())
             }
             Err(BodyError::TooLarge) => {
                 self.keep_alive = false;
-                Err(Stop::Reply(413, "request body too large\n"))
+                Err(Stop::Reply(Local::TOO_LARGE))
             }
             Err(BodyError::Protocol(err)) => {
                 self.keep_alive = false;
-                Err(Stop::Reply(err.status(), "malformed request body\n"))
+                Err(Stop::Reply(Local {
+                    status: err.status(),
+                    ..Local::BAD_BODY
+                }))
             }
             Err(_) => Err(Stop::Close),
         }
@@ -360,16 +385,18 @@ impl<'a> Exchange<'a> {
         let name = forward
             .cluster
             .pick(&view)
-            .ok_or(Stop::Reply(503, "no cluster for this request\n"))?;
+            .ok_or(Stop::Reply(Local::NO_CLUSTER))?;
         let cluster = self
             .shared
             .clusters
             .get(name)
-            .ok_or(Stop::Reply(503, "cluster not found\n"))?;
+            .ok_or(Stop::Reply(Local::NO_CLUSTER))?;
         let pick = cluster
             .choose_host(&[])
-            .ok_or(Stop::Reply(503, "no healthy upstream\n"))?;
+            .ok_or(Stop::Reply(Local::NO_HOST))?;
         self.host = Some(Arc::clone(&cluster.hosts[pick]));
+        self.record.upstream_cluster = Some(cluster.name.clone());
+        self.record.upstream_host = self.host.as_ref().map(|h| h.address.to_string());
         self.cluster = Some(cluster);
         self.forward = Some(forward);
         Ok(())
@@ -392,11 +419,12 @@ impl<'a> Exchange<'a> {
                 None => {
                     let stream = cluster.connect_host(host).await.map_err(|reason| {
                         tracing::debug!(host = %host.address, "upstream connect failed: {reason}");
-                        Stop::Reply(503, "upstream connect failed\n")
+                        Stop::Reply(Local::CONNECT_FAILED)
                     })?;
                     Pooled { stream, served: 0 }
                 }
             };
+            self.record.upstream_local = stream.local_addr().ok().map(|a| a.to_string());
             self.upstream = Some(Upstream {
                 stream,
                 buf: BytesMut::new(),
@@ -418,7 +446,7 @@ impl<'a> Exchange<'a> {
             .stream
             .write_all(&out)
             .await
-            .map_err(|_| Stop::Reply(503, "upstream connection failed\n"))?;
+            .map_err(|_| Stop::Reply(Local::CONNECT_FAILED))?;
         if expects_continue && !self.body_consumed && !self.retried {
             // We forward the body whatever the upstream would say: tell the client to send it.
             let mut go_on = BytesMut::from(&b"HTTP/1.1 100 Continue\r\n\r\n"[..]);
@@ -471,7 +499,7 @@ impl<'a> Exchange<'a> {
                 .stream
                 .write_all(body)
                 .await
-                .map_err(|_| Stop::Reply(502, "upstream connection failed\n"));
+                .map_err(|_| Stop::Reply(Local::UPSTREAM_CLOSED));
         }
         if self.body == BodyKind::Empty || self.retried && self.body_consumed {
             return Ok(());
@@ -488,18 +516,24 @@ impl<'a> Exchange<'a> {
         };
         let upstream = self.upstream.as_mut().ok_or(Stop::Close)?;
         let result = body::forward(body, self.down, upstream, out, limit, &limits).await;
+        if let Ok(size) = result {
+            self.record.bytes_received = size;
+        }
         self.body_consumed = true;
         match result {
-            Ok(()) => Ok(()),
+            Ok(_) => Ok(()),
             Err(BodyError::TooLarge) => {
                 self.keep_alive = false;
-                Err(Stop::Reply(413, "request body too large\n"))
+                Err(Stop::Reply(Local::TOO_LARGE))
             }
             Err(BodyError::Protocol(err)) => {
                 self.keep_alive = false;
-                Err(Stop::Reply(err.status(), "malformed request body\n"))
+                Err(Stop::Reply(Local {
+                    status: err.status(),
+                    ..Local::BAD_BODY
+                }))
             }
-            Err(BodyError::Write) => Err(Stop::Reply(502, "upstream connection failed\n")),
+            Err(BodyError::Write) => Err(Stop::Reply(Local::UPSTREAM_CLOSED)),
             Err(BodyError::Read | BodyError::Truncated) => Err(Stop::Close),
         }
     }
@@ -530,17 +564,17 @@ impl<'a> Exchange<'a> {
         };
         let result = tokio::time::timeout(timeout, read).await;
         if let Ok(Ok(head)) = result {
+            self.record.response_received = Some(self.record.started.elapsed());
+            self.record.status = head.status;
             self.response = Some(head);
             return Ok(());
         }
         self.upstream = None;
         Err(match result {
             Ok(Err(ResponseError::Closed)) if reused => WaitError::Retryable,
-            Ok(Err(ResponseError::Closed)) => {
-                WaitError::Stop(Stop::Reply(502, "upstream connection closed\n"))
-            }
-            Err(_) => WaitError::Stop(Stop::Reply(504, "upstream request timeout\n")),
-            _ => WaitError::Stop(Stop::Reply(502, "invalid upstream response\n")),
+            Ok(Err(ResponseError::Closed)) => WaitError::Stop(Stop::Reply(Local::UPSTREAM_CLOSED)),
+            Err(_) => WaitError::Stop(Stop::Reply(Local::TIMEOUT)),
+            _ => WaitError::Stop(Stop::Reply(Local::BAD_UPSTREAM)),
         })
     }
 
@@ -548,7 +582,7 @@ impl<'a> Exchange<'a> {
         let mut response = self.response.take().ok_or(Stop::Close)?;
         let method = self.head.method.clone();
         let kind = framing::response_body(&method, &response)
-            .map_err(|_| Stop::Reply(502, "invalid upstream response framing\n"))?;
+            .map_err(|_| Stop::Reply(Local::BAD_UPSTREAM))?;
         let upstream_closes = response.headers.has_token("connection", "close")
             || response.version == Version::Http10;
         let chunked_out = self.head.version == Version::Http11;
@@ -590,6 +624,7 @@ impl<'a> Exchange<'a> {
             .write(&mut out_head)
             .await
             .map_err(|_| Stop::Close)?;
+        self.response = Some(response);
         self.response_body = Some((kind, out, upstream_closes));
         Ok(())
     }
@@ -598,12 +633,16 @@ impl<'a> Exchange<'a> {
         let (kind, out, upstream_closes) = self.response_body.take().ok_or(Stop::Close)?;
         let limits = self.shared.settings.limits;
         let upstream = self.upstream.as_mut().ok_or(Stop::Close)?;
-        match body::forward(kind, upstream, self.down, out, 0, &limits).await {
-            Ok(()) if upstream_closes || kind == BodyKind::UntilClose => {
+        let result = body::forward(kind, upstream, self.down, out, 0, &limits).await;
+        if let Ok(size) = result {
+            self.record.bytes_sent = size;
+        }
+        match result {
+            Ok(_) if upstream_closes || kind == BodyKind::UntilClose => {
                 self.upstream = None;
                 Ok(())
             }
-            Ok(()) => Ok(()),
+            Ok(_) => Ok(()),
             Err(_) => Err(Stop::Close),
         }
     }
@@ -625,8 +664,9 @@ impl<'a> Exchange<'a> {
     }
 
     /// A direct response or a redirect, as the matched route says.
-    async fn answer_route(self) -> ConnectionNext {
-        match self.route.as_ref().map(|r| r.action) {
+    async fn answer_route(&mut self) -> ConnectionNext {
+        let action = self.route.as_ref().map(|r| r.action);
+        match action {
             Some(Action::DirectResponse { status, body }) => self.reply(*status, body, None).await,
             Some(Action::Redirect(redirect)) => {
                 let host = host_of(&self.head).unwrap_or_default();
@@ -640,7 +680,9 @@ impl<'a> Exchange<'a> {
 
     /// The proxy's own response. A request body that was not read makes the connection
     /// unusable for another request.
-    async fn reply(self, status: u16, body: &str, location: Option<&str>) -> ConnectionNext {
+    async fn reply(&mut self, status: u16, body: &str, location: Option<&str>) -> ConnectionNext {
+        self.record.status = status;
+        self.record.bytes_sent = body.len() as u64;
         let close =
             !self.keep_alive || !self.body_consumed || self.down.connection.drain.is_draining();
         let headers: Vec<(&str, &str)> = location.map(|l| ("Location", l)).into_iter().collect();
@@ -663,6 +705,15 @@ enum ResponseError {
     /// The upstream closed before sending anything.
     Closed,
     Malformed,
+}
+
+fn record_for(info: &mosn_net::ConnectionInfo) -> Record {
+    Record::new(
+        info.id,
+        std::sync::Arc::clone(&info.listener),
+        info.local.to_string(),
+        info.remote.to_string(),
+    )
 }
 
 /// The Host header, or the authority of an absolute-form target.

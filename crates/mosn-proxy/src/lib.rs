@@ -1,6 +1,7 @@
 //! The `proxy` network filter: HTTP/1.1 requests from clients walk MOSN's phases to an upstream
 //! host chosen by the router and the cluster's load balancer, and the responses come back.
 
+pub mod access_log;
 mod body;
 mod downstream;
 mod exchange;
@@ -22,6 +23,7 @@ use mosn_router::{RouteTable, Routers};
 use mosn_upstream::ClusterManager;
 use serde_json::{Map, Value};
 
+use access_log::AccessLog;
 pub use settings::Settings;
 use stream_filter::StreamFilterFactory;
 
@@ -34,6 +36,8 @@ pub struct Shared {
     pub settings: Settings,
     /// The listener's `stream_filters`, in order.
     pub stream_filters: Vec<Arc<dyn StreamFilterFactory>>,
+    /// The listener's access logs.
+    pub access_logs: Vec<Arc<AccessLog>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,6 +67,7 @@ pub fn build(
     routers: &Routers,
     clusters: &Arc<ClusterManager>,
     stream_filters: &[Arc<dyn StreamFilterFactory>],
+    access_logs: &[Arc<AccessLog>],
     path: &str,
     diags: &mut Diagnostics,
 ) -> Option<Arc<dyn NetworkFilterFactory>> {
@@ -81,5 +86,6 @@ pub fn build(
         clusters: Arc::clone(clusters),
         settings,
         stream_filters: stream_filters.to_vec(),
+        access_logs: access_logs.to_vec(),
     }))))
 }

@@ -25,3 +25,31 @@ pub fn local_reply(
     dst.put_slice(b"\r\n");
     dst.put_slice(body.as_bytes());
 }
+
+/// An answer the proxy gives itself, with the response flag that explains it in access logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Local {
+    pub status: u16,
+    pub body: &'static str,
+    pub flag: Option<&'static str>,
+}
+
+impl Local {
+    pub const NO_ROUTE: Local = Local::new(404, "no route\n", "NR");
+    pub const NO_CLUSTER: Local = Local::new(503, "cluster not found\n", "NC");
+    pub const NO_HOST: Local = Local::new(503, "no healthy upstream\n", "UH");
+    pub const CONNECT_FAILED: Local = Local::new(503, "upstream connect failed\n", "UF");
+    pub const TIMEOUT: Local = Local::new(504, "upstream request timeout\n", "UT");
+    pub const UPSTREAM_CLOSED: Local = Local::new(502, "upstream connection closed\n", "UC");
+    pub const BAD_UPSTREAM: Local = Local::new(502, "invalid upstream response\n", "UR");
+    pub const TOO_LARGE: Local = Local::new(413, "request body too large\n", "RE");
+    pub const BAD_BODY: Local = Local::new(400, "malformed request body\n", "DPE");
+
+    const fn new(status: u16, body: &'static str, flag: &'static str) -> Local {
+        Local {
+            status,
+            body,
+            flag: Some(flag),
+        }
+    }
+}

@@ -33,6 +33,8 @@ pub enum ReceivePhase {
 pub struct Reply {
     pub status: u16,
     pub body: String,
+    /// The response flag access logs show for it (`FI` for an injected fault).
+    pub flag: Option<&'static str>,
 }
 
 /// The request as receiver filters see it.

@@ -32,6 +32,7 @@ pub fn registry() -> NetworkFilterRegistry {
                 &context.routers,
                 &context.clusters,
                 &context.stream_filters,
+                &context.access_logs,
                 path,
                 diags,
             )

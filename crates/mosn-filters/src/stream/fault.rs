@@ -126,6 +126,7 @@ impl ReceiverFilter for FaultFilter {
                 *request.reply = Some(Reply {
                     status,
                     body: "fault injected\n".to_string(),
+                    flag: Some("FI"),
                 });
                 return StreamStatus::Stop;
             }

@@ -74,6 +74,7 @@ impl ReceiverFilter for PayloadLimit {
             *request.reply = Some(Reply {
                 status: self.status,
                 body: String::new(),
+                flag: Some("RE"),
             });
         }
         Box::pin(std::future::ready(StreamStatus::Continue))

@@ -1,0 +1,55 @@
+//! What the proxy notes about one request for its access log.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+#[derive(Debug)]
+pub struct Record {
+    pub start: SystemTime,
+    pub started: Instant,
+    /// From the start until the request was fully received.
+    pub request_received: Option<Duration>,
+    /// From the start until the response head arrived from upstream.
+    pub response_received: Option<Duration>,
+    /// From the start until the response was fully sent.
+    pub finished: Option<Duration>,
+    pub bytes_received: u64,
+    pub bytes_sent: u64,
+    pub status: u16,
+    pub flag: Option<&'static str>,
+    pub upstream_host: Option<String>,
+    pub upstream_cluster: Option<String>,
+    pub upstream_local: Option<String>,
+    pub connection_id: u64,
+    pub listener: Arc<str>,
+    pub downstream_local: String,
+    pub downstream_remote: String,
+}
+
+impl Record {
+    pub fn new(
+        connection_id: u64,
+        listener: Arc<str>,
+        downstream_local: String,
+        downstream_remote: String,
+    ) -> Record {
+        Record {
+            start: SystemTime::now(),
+            started: Instant::now(),
+            request_received: None,
+            response_received: None,
+            finished: None,
+            bytes_received: 0,
+            bytes_sent: 0,
+            status: 0,
+            flag: None,
+            upstream_host: None,
+            upstream_cluster: None,
+            upstream_local: None,
+            connection_id,
+            listener,
+            downstream_local,
+            downstream_remote,
+        }
+    }
+}
