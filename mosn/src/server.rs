@@ -55,6 +55,9 @@ pub fn run(loaded: Loaded, config_path: Option<&Path>, args: &StartArgs) -> Resu
         .block_on(async { Signals::install() })
         .map_err(|e| format!("cannot handle signals: {e}"))?;
 
+    // Before any port is bound, as MOSN does: whoever sees a port answer finds the pid file.
+    let pid_file = PidFile::write(paths.pid_file(&config));
+
     let mut diags = Diagnostics::default();
     let prepared = prepare(
         &config,
@@ -113,7 +116,6 @@ pub fn run(loaded: Loaded, config_path: Option<&Path>, args: &StartArgs) -> Resu
         None => None,
     };
 
-    let pid_file = PidFile::write(paths.pid_file(&config));
     let (trigger, drain) = drain::channel();
     let _workers = io_model::start(model, bound, drain)
         .map_err(|err| format!("cannot start workers: {err}"))?;

@@ -40,7 +40,7 @@ mod tests {
         assert_eq!(format_start_time(UNIX_EPOCH), "1970/01/01 00:00:00.000");
         let leap = UNIX_EPOCH + Duration::from_millis(951_782_400_123 + 3_723_000);
         assert_eq!(format_start_time(leap), "2000/02/29 01:02:03.123");
-        let later = UNIX_EPOCH + Duration::from_secs(1_795_305_600);
+        let later = UNIX_EPOCH + Duration::from_secs(1_795_219_200);
         assert_eq!(format_start_time(later), "2026/11/21 00:00:00.000");
     }
 }
