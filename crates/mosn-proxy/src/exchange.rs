@@ -13,8 +13,9 @@ use mosn_protocol::http1::encode::{encode_request_head, encode_response_head};
 use mosn_protocol::http1::head::parse_response;
 use mosn_protocol::http1::hop::remove_hop_by_hop;
 use mosn_protocol::http1::{BodyKind, Headers, RequestHead, ResponseHead, Version, framing};
-use mosn_router::{Action, ForwardAction, HeaderMutations, Request, RouteMatch};
+use mosn_router::{Action, ForwardAction, HeaderMutations, Request, RetryPolicy, RouteMatch};
 use mosn_upstream::http1_pool::Pooled;
+use mosn_upstream::resources::Slot;
 use mosn_upstream::{Cluster, Host};
 
 use crate::access_log::Record;
@@ -30,6 +31,8 @@ use crate::{ConnectionNext, Shared};
 /// The upstream connection of an exchange, with the bytes read from it and not yet used.
 struct Upstream {
     stream: Stream,
+    /// The connection's circuit-breaker slot.
+    slot: Slot,
     buf: BytesMut,
     served: u32,
     /// Taken from the pool: it may have been closed by the server in the meantime.
@@ -121,7 +124,17 @@ pub struct Exchange<'a> {
     response: Option<ResponseHead>,
     /// The request body has been read off the client's connection.
     body_consumed: bool,
-    retried: bool,
+    /// Forwarding the request body has begun: from then on it cannot be sent again.
+    body_started: bool,
+    /// The request went again on a fresh connection because a pooled one had been closed.
+    stale_retried: bool,
+    /// Tries the retry policy has granted so far.
+    retries: u32,
+    /// Indexes of the hosts tried, so that a retry goes elsewhere when it can.
+    tried: Vec<usize>,
+    /// Circuit-breaker slots held for the whole exchange.
+    request_slot: Option<Slot>,
+    retry_slot: Option<Slot>,
     filters: StreamFilterChain,
     variables: HashMap<String, String>,
     filter_reply: Option<Reply>,
@@ -152,6 +165,7 @@ impl<'a> Exchange<'a> {
             down,
             head,
             body_consumed: body == BodyKind::Empty,
+            body_started: false,
             body,
             keep_alive,
             route: None,
@@ -160,7 +174,11 @@ impl<'a> Exchange<'a> {
             host: None,
             upstream: None,
             response: None,
-            retried: false,
+            stale_retried: false,
+            retries: 0,
+            tried: Vec::new(),
+            request_slot: None,
+            retry_slot: None,
             filters: StreamFilterChain::build(&shared.stream_filters),
             variables: HashMap::new(),
             filter_reply: None,
@@ -239,10 +257,11 @@ impl<'a> Exchange<'a> {
                 self.receive(ReceivePhase::AfterChooseHost).await?;
                 Phase::DownRecvHeader
             }
-            Phase::DownRecvHeader => {
-                self.send_request_head().await?;
-                Phase::DownRecvData
-            }
+            Phase::DownRecvHeader => match self.send_request_head().await {
+                Ok(()) => Phase::DownRecvData,
+                Err(Stop::Reply(Local::CONNECT_FAILED)) if self.may_retry() => Phase::Retry,
+                Err(stop) => return Err(stop),
+            },
             Phase::DownRecvData => {
                 self.send_request_body().await?;
                 Phase::DownRecvTrailer
@@ -253,18 +272,27 @@ impl<'a> Exchange<'a> {
                 Phase::WaitNotify
             }
             Phase::WaitNotify => match self.wait_response_head().await {
-                Ok(()) => Phase::UpFilter,
-                Err(WaitError::Retryable) if !self.retried && self.replayable() => Phase::Retry,
-                Err(WaitError::Retryable) => {
-                    return Err(Stop::Reply(Local::UPSTREAM_CLOSED));
+                Ok(()) if self.status_is_retried() && self.may_retry() => {
+                    // The body of this response is never read: its connection goes.
+                    self.response = None;
+                    self.upstream = None;
+                    Phase::Retry
                 }
+                Ok(()) => Phase::UpFilter,
+                Err(WaitError::StalePooled) if !self.stale_retried && self.replayable() => {
+                    // A pooled connection the server closed as we sent on it: once more on a
+                    // fresh one to the same host; this is not a retry of the policy's.
+                    self.stale_retried = true;
+                    Phase::DownRecvHeader
+                }
+                Err(WaitError::StalePooled) => return Err(Stop::Reply(Local::UPSTREAM_CLOSED)),
+                Err(WaitError::Stop(Stop::Reply(_))) if self.may_retry() => Phase::Retry,
                 Err(WaitError::Stop(stop)) => return Err(stop),
             },
             Phase::Retry => {
-                // A pooled connection the server closed as we sent on it: once more on a new one.
-                self.retried = true;
+                self.retries += 1;
                 self.upstream = None;
-                Phase::DownRecvHeader
+                Phase::ChooseHost
             }
             Phase::UpFilter => {
                 self.send_filters().await;
@@ -283,9 +311,39 @@ impl<'a> Exchange<'a> {
         })
     }
 
-    /// A request can go again if nothing of its body was lost: none, or all of it in memory.
+    /// A request can go again if nothing of its body was lost: it has none, all of it is in
+    /// memory, or none of it has been read yet.
     fn replayable(&self) -> bool {
-        self.body == BodyKind::Empty || self.buffered_body.is_some()
+        self.body == BodyKind::Empty || self.buffered_body.is_some() || !self.body_started
+    }
+
+    fn retry_policy(&self) -> Option<&'a RetryPolicy> {
+        self.forward.and_then(|f| f.retry.as_ref())
+    }
+
+    /// Whether a failed try may be followed by another: the policy has tries left, the request
+    /// can be replayed, and the cluster's retry budget allows it.
+    fn may_retry(&mut self) -> bool {
+        let granted = self
+            .retry_policy()
+            .is_some_and(|p| self.retries < p.num_retries)
+            && self.replayable();
+        if !granted {
+            return false;
+        }
+        if self.retry_slot.is_none() {
+            self.retry_slot = self
+                .cluster
+                .as_ref()
+                .and_then(|c| c.resources.retries.acquire());
+        }
+        self.retry_slot.is_some()
+    }
+
+    fn status_is_retried(&self) -> bool {
+        let status = self.response.as_ref().map_or(0, |r| r.status);
+        self.retry_policy()
+            .is_some_and(|p| p.status_codes.contains(&status))
     }
 
     /// Reads the whole request body when a receiver filter wants it, within the body limit.
@@ -391,9 +449,19 @@ impl<'a> Exchange<'a> {
             .clusters
             .get(name)
             .ok_or(Stop::Reply(Local::NO_CLUSTER))?;
+        if self.request_slot.is_none() {
+            self.request_slot = Some(
+                cluster
+                    .resources
+                    .requests
+                    .acquire()
+                    .ok_or(Stop::Reply(Local::OVERFLOW))?,
+            );
+        }
         let pick = cluster
-            .choose_host(&[])
+            .choose_host(&self.tried)
             .ok_or(Stop::Reply(Local::NO_HOST))?;
+        self.tried.push(pick);
         self.host = Some(Arc::clone(&cluster.hosts[pick]));
         self.record.upstream_cluster = Some(cluster.name.clone());
         self.record.upstream_host = self.host.as_ref().map(|h| h.address.to_string());
@@ -408,25 +476,43 @@ impl<'a> Exchange<'a> {
             let (Some(cluster), Some(host)) = (&self.cluster, &self.host) else {
                 return Err(Stop::Close);
             };
-            let pooled = if self.retried {
+            let pooled = if self.stale_retried {
                 None
             } else {
                 host.http1_pool.take(cluster.idle_timeout)
             };
             let reused = pooled.is_some();
-            let Pooled { stream, served } = match pooled {
+            let Pooled {
+                stream,
+                served,
+                slot,
+            } = match pooled {
                 Some(pooled) => pooled,
                 None => {
+                    let resources = &cluster.resources;
+                    let slot = resources
+                        .connections
+                        .acquire()
+                        .ok_or(Stop::Reply(Local::OVERFLOW))?;
+                    let _pending = resources
+                        .pending_requests
+                        .acquire()
+                        .ok_or(Stop::Reply(Local::OVERFLOW))?;
                     let stream = cluster.connect_host(host).await.map_err(|reason| {
                         tracing::debug!(host = %host.address, "upstream connect failed: {reason}");
                         Stop::Reply(Local::CONNECT_FAILED)
                     })?;
-                    Pooled { stream, served: 0 }
+                    Pooled {
+                        stream,
+                        served: 0,
+                        slot,
+                    }
                 }
             };
             self.record.upstream_local = stream.local_addr().ok().map(|a| a.to_string());
             self.upstream = Some(Upstream {
                 stream,
+                slot,
                 buf: BytesMut::new(),
                 served,
                 reused,
@@ -447,7 +533,7 @@ impl<'a> Exchange<'a> {
             .write_all(&out)
             .await
             .map_err(|_| Stop::Reply(Local::CONNECT_FAILED))?;
-        if expects_continue && !self.body_consumed && !self.retried {
+        if expects_continue && !self.body_consumed {
             // We forward the body whatever the upstream would say: tell the client to send it.
             let mut go_on = BytesMut::from(&b"HTTP/1.1 100 Continue\r\n\r\n"[..]);
             self.down.write(&mut go_on).await.map_err(|_| Stop::Close)?;
@@ -501,9 +587,10 @@ impl<'a> Exchange<'a> {
                 .await
                 .map_err(|_| Stop::Reply(Local::UPSTREAM_CLOSED));
         }
-        if self.body == BodyKind::Empty || self.retried && self.body_consumed {
+        if self.body == BodyKind::Empty {
             return Ok(());
         }
+        self.body_started = true;
         let (body, limit, limits) = (
             self.body,
             self.shared.settings.max_request_body_size,
@@ -539,10 +626,13 @@ impl<'a> Exchange<'a> {
     }
 
     async fn wait_response_head(&mut self) -> Result<(), WaitError> {
-        let timeout = self
+        let route_timeout = self
             .forward
-            .map(|f| f.timeout)
-            .unwrap_or(mosn_router::DEFAULT_TIMEOUT);
+            .map_or(mosn_router::DEFAULT_TIMEOUT, |f| f.timeout);
+        let timeout = self
+            .retry_policy()
+            .and_then(|p| p.per_try_timeout)
+            .unwrap_or(route_timeout);
         let limits = self.shared.settings.limits;
         let upstream = self.upstream.as_mut().ok_or(WaitError::Stop(Stop::Close))?;
         let reused = upstream.reused;
@@ -571,7 +661,7 @@ impl<'a> Exchange<'a> {
         }
         self.upstream = None;
         Err(match result {
-            Ok(Err(ResponseError::Closed)) if reused => WaitError::Retryable,
+            Ok(Err(ResponseError::Closed)) if reused => WaitError::StalePooled,
             Ok(Err(ResponseError::Closed)) => WaitError::Stop(Stop::Reply(Local::UPSTREAM_CLOSED)),
             Err(_) => WaitError::Stop(Stop::Reply(Local::TIMEOUT)),
             _ => WaitError::Stop(Stop::Reply(Local::BAD_UPSTREAM)),
@@ -659,6 +749,7 @@ impl<'a> Exchange<'a> {
             host.http1_pool.put(Pooled {
                 stream: upstream.stream,
                 served,
+                slot: upstream.slot,
             });
         }
     }
@@ -697,7 +788,7 @@ impl<'a> Exchange<'a> {
 
 enum WaitError {
     /// A reused pooled connection closed before answering: the request may go again.
-    Retryable,
+    StalePooled,
     Stop(Stop),
 }
 

@@ -39,6 +39,7 @@ impl Local {
     pub const NO_CLUSTER: Local = Local::new(503, "cluster not found\n", "NC");
     pub const NO_HOST: Local = Local::new(503, "no healthy upstream\n", "UH");
     pub const CONNECT_FAILED: Local = Local::new(503, "upstream connect failed\n", "UF");
+    pub const OVERFLOW: Local = Local::new(503, "upstream overflow\n", "UO");
     pub const TIMEOUT: Local = Local::new(504, "upstream request timeout\n", "UT");
     pub const UPSTREAM_CLOSED: Local = Local::new(502, "upstream connection closed\n", "UC");
     pub const BAD_UPSTREAM: Local = Local::new(502, "invalid upstream response\n", "UR");

@@ -23,6 +23,17 @@ pub struct ForwardAction {
     pub timeout: Duration,
     pub prefix_rewrite: Option<String>,
     pub host_rewrite: Option<String>,
+    pub retry: Option<RetryPolicy>,
+}
+
+/// `retry_policy` with `retry_on: true`: how many more tries a request may get, and when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetryPolicy {
+    pub num_retries: u32,
+    /// Each try's wait for the response head (the route timeout when unset).
+    pub per_try_timeout: Option<Duration>,
+    /// Response statuses that make a try fail (a failed connect, a reset and a timeout always do).
+    pub status_codes: Vec<u16>,
 }
 
 #[derive(Debug)]
@@ -88,6 +99,19 @@ impl ForwardAction {
                 .unwrap_or(DEFAULT_TIMEOUT),
             prefix_rewrite: some(&config.prefix_rewrite),
             host_rewrite: some(&config.host_rewrite),
+            retry: config
+                .retry_policy
+                .as_ref()
+                .filter(|p| p.retry_on && p.num_retries > 0)
+                .map(|p| RetryPolicy {
+                    num_retries: p.num_retries,
+                    per_try_timeout: p.retry_timeout.map(|t| t.get()).filter(|t| !t.is_zero()),
+                    status_codes: p
+                        .status_codes
+                        .iter()
+                        .filter_map(|c| u16::try_from(*c).ok())
+                        .collect(),
+                }),
         })
     }
 }

@@ -11,6 +11,7 @@ use mosn_net::Stream;
 
 use crate::host::{Host, HostStats};
 use crate::lb::{LoadBalancer, for_lb_type};
+use crate::resources::Resources;
 
 pub struct Cluster {
     pub name: String,
@@ -20,6 +21,7 @@ pub struct Cluster {
     pub max_request_per_conn: u32,
     /// How long a pooled connection may stay idle; `None`: no limit.
     pub idle_timeout: Option<Duration>,
+    pub resources: Resources,
     lb: Box<dyn LoadBalancer>,
 }
 
@@ -61,6 +63,7 @@ impl Cluster {
                 .idle_timeout
                 .map(|d| d.get())
                 .filter(|d| !d.is_zero()),
+            resources: Resources::new(&config.circuit_breakers),
             lb,
         }
     }

@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 
 use mosn_net::Stream;
 
+use crate::resources::Slot;
+
 /// Idle connections kept per host at most; more are closed.
 const MAX_IDLE: usize = 64;
 
@@ -17,6 +19,8 @@ pub struct Http1Pool {
 
 struct Idle {
     stream: Stream,
+    /// The connection's circuit-breaker slot.
+    slot: Slot,
     since: Instant,
     /// Requests this connection has carried.
     served: u32,
@@ -25,6 +29,7 @@ struct Idle {
 /// A connection taken from the pool, or a new one, with the requests it carried before.
 pub struct Pooled {
     pub stream: Stream,
+    pub slot: Slot,
     pub served: u32,
 }
 
@@ -40,6 +45,7 @@ impl Http1Pool {
             if !expired && candidate.stream.is_idle_and_open() {
                 return Some(Pooled {
                     stream: candidate.stream,
+                    slot: candidate.slot,
                     served: candidate.served,
                 });
             }
@@ -56,6 +62,7 @@ impl Http1Pool {
         if idle.len() < MAX_IDLE {
             idle.push(Idle {
                 stream: pooled.stream,
+                slot: pooled.slot,
                 since: Instant::now(),
                 served: pooled.served,
             });

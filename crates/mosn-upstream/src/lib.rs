@@ -5,6 +5,7 @@ pub mod host;
 pub mod http1_pool;
 pub mod lb;
 pub mod manager;
+pub mod resources;
 
 pub use cluster::{Cluster, ConnectError};
 pub use host::Host;

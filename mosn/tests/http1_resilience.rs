@@ -1,0 +1,170 @@
+//! Retries and circuit breakers of the HTTP/1.1 proxy, against nginx and socat backends.
+
+mod common;
+
+use std::process::Command;
+use std::time::Duration;
+
+use common::*;
+use serde_json::{Value, json};
+
+/// A proxy whose `/` route goes to `hosts` (round robin) with `route` merged into its action.
+fn start(hosts: &[String], route: Value, cluster_extra: Value) -> (Mosn, u16) {
+    let port = free_port();
+    let mut action = json!({ "cluster_name": "backend", "timeout": "2s" });
+    action
+        .as_object_mut()
+        .unwrap()
+        .extend(route.as_object().cloned().unwrap_or_default());
+    let router = json!({ "router_config_name": "main", "virtual_hosts": [{ "name": "all", "domains": ["*"],
+        "routers": [{ "match": { "prefix": "/" }, "route": action }] }] });
+    let mut backend = cluster("backend", hosts);
+    backend
+        .as_object_mut()
+        .unwrap()
+        .extend(cluster_extra.as_object().cloned().unwrap_or_default());
+    let mut config = config(
+        json!([http_listener("http", port, "main")]),
+        json!([backend]),
+        free_port(),
+    );
+    config["servers"][0]["routers"] = json!([router]);
+    (Mosn::start(&config, port), port)
+}
+
+fn get(port: u16) -> u16 {
+    let (_, out) = curl(&[
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+        &format!("http://127.0.0.1:{port}/"),
+    ]);
+    String::from_utf8_lossy(&out).parse().unwrap_or(0)
+}
+
+fn put(port: u16, body: &str) -> u16 {
+    let url = format!("http://127.0.0.1:{port}/upload/retried");
+    let (_, out) = curl(&[
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+        "-X",
+        "PUT",
+        "--data-binary",
+        body,
+        &url,
+    ]);
+    String::from_utf8_lossy(&out).parse().unwrap_or(0)
+}
+
+#[test]
+fn a_failed_connect_is_retried_on_another_host_when_the_policy_allows() {
+    let nginx = Nginx::start();
+    let hosts = [
+        format!("127.0.0.1:{}", free_port()),
+        format!("127.0.0.1:{}", nginx.port),
+    ];
+    let (_mosn, port) = start(&hosts, json!({}), json!({}));
+    let without: Vec<u16> = (0..4).map(|_| get(port)).collect();
+    assert_eq!(
+        without.iter().filter(|s| **s == 503).count(),
+        2,
+        "{without:?}"
+    );
+
+    let retry = json!({ "retry_policy": { "retry_on": true, "num_retries": 1 } });
+    let (_mosn, port) = start(&hosts, retry, json!({}));
+    let with: Vec<u16> = (0..4).map(|_| get(port)).collect();
+    assert_eq!(with, [200; 4]);
+    // An upload whose body was not read yet when the connect failed is retried too.
+    let uploads: Vec<u16> = (0..4).map(|_| put(port, "body")).collect();
+    assert!(
+        uploads.iter().all(|s| *s == 201 || *s == 204),
+        "{uploads:?}"
+    );
+    assert_eq!(nginx.uploaded("retried").unwrap(), b"body");
+}
+
+#[test]
+fn a_status_in_status_codes_is_retried() {
+    let busy = free_port();
+    let nginx = Nginx::start_with(&format!(
+        "server {{ listen 127.0.0.1:{busy}; location / {{ return 503 busy; }} }}"
+    ));
+    let hosts = [
+        format!("127.0.0.1:{busy}"),
+        format!("127.0.0.1:{}", nginx.port),
+    ];
+    let (_mosn, port) = start(
+        &hosts,
+        json!({ "retry_policy": { "retry_on": true, "num_retries": 1 } }),
+        json!({}),
+    );
+    let passed_through: Vec<u16> = (0..4).map(|_| get(port)).collect();
+    assert_eq!(
+        passed_through.iter().filter(|s| **s == 503).count(),
+        2,
+        "{passed_through:?}"
+    );
+    let retry =
+        json!({ "retry_policy": { "retry_on": true, "num_retries": 1, "status_codes": [503] } });
+    let (_mosn, port) = start(&hosts, retry, json!({}));
+    let statuses: Vec<u16> = (0..4).map(|_| get(port)).collect();
+    assert_eq!(statuses, [200; 4]);
+}
+
+#[test]
+fn a_try_that_times_out_is_retried_within_retry_timeout() {
+    let nginx = Nginx::start();
+    let silent = free_port();
+    let socat = which("socat").expect("socat is needed");
+    let _sleeper = Process(
+        Command::new(socat)
+            .arg(format!("TCP-LISTEN:{silent},bind=127.0.0.1,reuseaddr,fork"))
+            .arg("EXEC:sleep 10")
+            .spawn()
+            .unwrap(),
+    );
+    wait_for_port(silent);
+    let hosts = [
+        format!("127.0.0.1:{silent}"),
+        format!("127.0.0.1:{}", nginx.port),
+    ];
+    let retry =
+        json!({ "retry_policy": { "retry_on": true, "num_retries": 1, "retry_timeout": "300ms" } });
+    let (_mosn, port) = start(&hosts, retry, json!({}));
+    let started = std::time::Instant::now();
+    let statuses: Vec<u16> = (0..2).map(|_| get(port)).collect();
+    assert_eq!(statuses, [200; 2]);
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn max_requests_overflow_is_answered_503() {
+    let silent = free_port();
+    let socat = which("socat").expect("socat is needed");
+    let _sleeper = Process(
+        Command::new(socat)
+            .arg(format!("TCP-LISTEN:{silent},bind=127.0.0.1,reuseaddr,fork"))
+            .arg("EXEC:sleep 10")
+            .spawn()
+            .unwrap(),
+    );
+    wait_for_port(silent);
+    let breakers = json!({ "circuit_breakers": [{ "max_requests": 1 }] });
+    let (_mosn, port) = start(&[format!("127.0.0.1:{silent}")], json!({}), breakers);
+    let slow = std::thread::spawn(move || get(port));
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(get(port), 503, "the second request overflows");
+    assert_eq!(
+        slow.join().unwrap(),
+        504,
+        "the first one times out after the route's 2s"
+    );
+}
