@@ -168,3 +168,40 @@ fn max_requests_overflow_is_answered_503() {
         "the first one times out after the route's 2s"
     );
 }
+
+fn whoami(port: u16, header: Option<&str>) -> String {
+    let url = format!("http://127.0.0.1:{port}/whoami");
+    let mut args = vec![url.as_str()];
+    if let Some(header) = header {
+        args.extend(["-H", header]);
+    }
+    String::from_utf8_lossy(&curl(&args).1).into_owned()
+}
+
+#[test]
+fn maglev_keeps_each_key_on_one_host_and_weighted_round_robin_follows_weights() {
+    let (a, b) = (Nginx::start(), Nginx::start());
+    let hosts = [
+        format!("127.0.0.1:{}", a.port),
+        format!("127.0.0.1:{}", b.port),
+    ];
+    let hashing = json!({ "hash_policy": [{ "header": { "key": "x-user" } }] });
+    let (_mosn, port) = start(&hosts, hashing, json!({ "lb_type": "LB_MAGLEV" }));
+    let mut seen = std::collections::HashSet::new();
+    for user in 0..20 {
+        let header = format!("x-user: user-{user}");
+        let first = whoami(port, Some(&header));
+        for _ in 0..3 {
+            assert_eq!(whoami(port, Some(&header)), first, "{header} moved");
+        }
+        seen.insert(first);
+    }
+    assert_eq!(seen.len(), 2, "20 keys all went to one host: {seen:?}");
+
+    let weighted = json!({ "lb_type": "LB_WEIGHTED_ROUNDROBIN",
+        "hosts": [{ "address": hosts[0], "weight": 3 }, { "address": hosts[1], "weight": 1 }] });
+    let (_mosn, port) = start(&hosts, json!({}), weighted);
+    let picks: Vec<String> = (0..8).map(|_| whoami(port, None)).collect();
+    let on_a = picks.iter().filter(|p| **p == a.port.to_string()).count();
+    assert_eq!(on_a, 6, "weights 3:1: {picks:?}");
+}

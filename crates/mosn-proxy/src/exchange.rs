@@ -15,7 +15,8 @@ use mosn_protocol::http1::hop::remove_hop_by_hop;
 use mosn_protocol::http1::{BodyKind, Headers, RequestHead, ResponseHead, Version, framing};
 use mosn_router::{Action, ForwardAction, HeaderMutations, Request, RetryPolicy, RouteMatch};
 use mosn_upstream::http1_pool::Pooled;
-use mosn_upstream::resources::Slot;
+use mosn_upstream::lb::{LbContext, hash_key};
+use mosn_upstream::resources::{ConnectionSlots, Slot};
 use mosn_upstream::{Cluster, Host};
 
 use crate::access_log::Record;
@@ -31,8 +32,7 @@ use crate::{ConnectionNext, Shared};
 /// The upstream connection of an exchange, with the bytes read from it and not yet used.
 struct Upstream {
     stream: Stream,
-    /// The connection's circuit-breaker slot.
-    slot: Slot,
+    slots: ConnectionSlots,
     buf: BytesMut,
     served: u32,
     /// Taken from the pool: it may have been closed by the server in the meantime.
@@ -135,6 +135,10 @@ pub struct Exchange<'a> {
     /// Circuit-breaker slots held for the whole exchange.
     request_slot: Option<Slot>,
     retry_slot: Option<Slot>,
+    /// Counts this request against its current host (least request, peak EWMA).
+    host_request: Option<Slot>,
+    /// When the current try sent its request head.
+    try_started: Option<std::time::Instant>,
     filters: StreamFilterChain,
     variables: HashMap<String, String>,
     filter_reply: Option<Reply>,
@@ -179,6 +183,8 @@ impl<'a> Exchange<'a> {
             tried: Vec::new(),
             request_slot: None,
             retry_slot: None,
+            host_request: None,
+            try_started: None,
             filters: StreamFilterChain::build(&shared.stream_filters),
             variables: HashMap::new(),
             filter_reply: None,
@@ -433,6 +439,34 @@ impl<'a> Exchange<'a> {
         }
     }
 
+    /// The hash of the first value the route's `hash_policy` finds in the request.
+    fn lb_context(&self, forward: &ForwardAction) -> LbContext {
+        let headers = &self.head.headers;
+        let remote = self
+            .down
+            .connection
+            .info
+            .remote
+            .ip()
+            .map(|addr| addr.ip().to_string());
+        let value = forward.hash_policy.iter().find_map(|policy| {
+            if let Some(header) = &policy.header {
+                return headers.get(&header.key).map(<[u8]>::to_vec);
+            }
+            if let Some(cookie) = &policy.cookie {
+                return cookie_value(headers, &cookie.name).map(<[u8]>::to_vec);
+            }
+            policy
+                .source_ip
+                .as_ref()
+                .and(remote.clone())
+                .map(String::into_bytes)
+        });
+        LbContext {
+            hash: value.map(|v| hash_key(&v)),
+        }
+    }
+
     fn choose_host(&mut self) -> Result<(), Stop> {
         let route = self.route.as_ref().ok_or(Stop::Close)?;
         let forward = match route.action {
@@ -458,11 +492,14 @@ impl<'a> Exchange<'a> {
                     .ok_or(Stop::Reply(Local::OVERFLOW))?,
             );
         }
+        let context = self.lb_context(forward);
         let pick = cluster
-            .choose_host(&self.tried)
+            .choose_host(&self.tried, &context)
             .ok_or(Stop::Reply(Local::NO_HOST))?;
         self.tried.push(pick);
-        self.host = Some(Arc::clone(&cluster.hosts[pick]));
+        let host = Arc::clone(&cluster.hosts[pick]);
+        self.host_request = host.requests.acquire();
+        self.host = Some(host);
         self.record.upstream_cluster = Some(cluster.name.clone());
         self.record.upstream_host = self.host.as_ref().map(|h| h.address.to_string());
         self.cluster = Some(cluster);
@@ -485,15 +522,16 @@ impl<'a> Exchange<'a> {
             let Pooled {
                 stream,
                 served,
-                slot,
+                slots,
             } = match pooled {
                 Some(pooled) => pooled,
                 None => {
                     let resources = &cluster.resources;
-                    let slot = resources
-                        .connections
-                        .acquire()
-                        .ok_or(Stop::Reply(Local::OVERFLOW))?;
+                    let overflow = || Stop::Reply(Local::OVERFLOW);
+                    let slots = ConnectionSlots::new(
+                        resources.connections.acquire().ok_or_else(overflow)?,
+                        host.connections.acquire().ok_or_else(overflow)?,
+                    );
                     let _pending = resources
                         .pending_requests
                         .acquire()
@@ -505,14 +543,14 @@ impl<'a> Exchange<'a> {
                     Pooled {
                         stream,
                         served: 0,
-                        slot,
+                        slots,
                     }
                 }
             };
             self.record.upstream_local = stream.local_addr().ok().map(|a| a.to_string());
             self.upstream = Some(Upstream {
                 stream,
-                slot,
+                slots,
                 buf: BytesMut::new(),
                 served,
                 reused,
@@ -527,6 +565,7 @@ impl<'a> Exchange<'a> {
         head.headers.remove("expect");
         let mut out = BytesMut::with_capacity(1024);
         encode_request_head(&head, &mut out);
+        self.try_started = Some(std::time::Instant::now());
         let upstream = self.upstream().await?;
         upstream
             .stream
@@ -655,6 +694,9 @@ impl<'a> Exchange<'a> {
         let result = tokio::time::timeout(timeout, read).await;
         if let Ok(Ok(head)) = result {
             self.record.response_received = Some(self.record.started.elapsed());
+            if let (Some(host), Some(sent)) = (&self.host, self.try_started) {
+                host.latency.observe(sent.elapsed());
+            }
             self.record.status = head.status;
             self.response = Some(head);
             return Ok(());
@@ -749,7 +791,7 @@ impl<'a> Exchange<'a> {
             host.http1_pool.put(Pooled {
                 stream: upstream.stream,
                 served,
-                slot: upstream.slot,
+                slots: upstream.slots,
             });
         }
     }
@@ -796,6 +838,18 @@ enum ResponseError {
     /// The upstream closed before sending anything.
     Closed,
     Malformed,
+}
+
+/// The value of cookie `name` in the Cookie header.
+fn cookie_value<'h>(headers: &'h Headers, name: &str) -> Option<&'h [u8]> {
+    headers
+        .get_all("cookie")
+        .flat_map(|value| value.split(|b| *b == b';'))
+        .find_map(|pair| {
+            let pair = pair.trim_ascii();
+            let (key, value) = pair.split_at(pair.iter().position(|b| *b == b'=')?);
+            (key == name.as_bytes()).then(|| &value[1..])
+        })
 }
 
 fn record_for(info: &mosn_net::ConnectionInfo) -> Record {

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use mosn_config::model::{RedirectAction, RouteAction, WeightedCluster};
+use mosn_config::model::{HashPolicy, RedirectAction, RouteAction, WeightedCluster};
 
 use crate::matcher::Request;
 
@@ -24,6 +24,8 @@ pub struct ForwardAction {
     pub prefix_rewrite: Option<String>,
     pub host_rewrite: Option<String>,
     pub retry: Option<RetryPolicy>,
+    /// What LB_MAGLEV hashes, first found first.
+    pub hash_policy: Vec<HashPolicy>,
 }
 
 /// `retry_policy` with `retry_on: true`: how many more tries a request may get, and when.
@@ -99,6 +101,7 @@ impl ForwardAction {
                 .unwrap_or(DEFAULT_TIMEOUT),
             prefix_rewrite: some(&config.prefix_rewrite),
             host_rewrite: some(&config.host_rewrite),
+            hash_policy: config.hash_policy.clone(),
             retry: config
                 .retry_policy
                 .as_ref()

@@ -10,7 +10,7 @@ use mosn_config::model;
 use mosn_net::Stream;
 
 use crate::host::{Host, HostStats};
-use crate::lb::{LoadBalancer, for_lb_type};
+use crate::lb::{LbContext, LoadBalancer, for_lb_type};
 use crate::resources::Resources;
 
 pub struct Cluster {
@@ -38,13 +38,13 @@ impl Cluster {
     /// not parse; they are left out here).
     pub fn from_config(config: &model::Cluster, path: &str, diags: &mut Diagnostics) -> Cluster {
         let strict_dns = config.kind.eq_ignore_ascii_case("STRICT_DNS");
-        let hosts = config
+        let hosts: Vec<Arc<Host>> = config
             .hosts
             .iter()
             .filter_map(|host| Host::from_config(host, strict_dns).ok())
             .map(Arc::new)
             .collect();
-        let (lb, implemented) = for_lb_type(config.lb_type());
+        let (lb, implemented) = for_lb_type(config.lb_type(), &hosts);
         if !implemented && mosn_config::LB_TYPES.contains(&config.lb_type()) {
             diags.warn(
                 join(path, "lb_type"),
@@ -69,9 +69,9 @@ impl Cluster {
     }
 
     /// A host chosen by the load balancer, avoiding `tried` while untried hosts remain.
-    pub fn choose_host(&self, tried: &[usize]) -> Option<usize> {
+    pub fn choose_host(&self, tried: &[usize], context: &LbContext) -> Option<usize> {
         let count = self.hosts.len();
-        let mut pick = self.lb.choose(count)?;
+        let mut pick = self.lb.choose(&self.hosts, context)?;
         for _ in 0..count {
             if !tried.contains(&pick) {
                 return Some(pick);
@@ -86,7 +86,7 @@ impl Cluster {
         let mut tried = Vec::new();
         let mut last_error = ConnectError::NoHost(self.name.clone());
         for _ in 0..attempts.max(1) {
-            let Some(pick) = self.choose_host(&tried) else {
+            let Some(pick) = self.choose_host(&tried, &LbContext::default()) else {
                 break;
             };
             tried.push(pick);

@@ -7,7 +7,11 @@ use mosn_config::defaults::STRICT_DNS_PORT;
 use mosn_config::model;
 use serde_json::Value;
 
+use std::sync::Arc;
+
+use crate::ewma::Ewma;
 use crate::http1_pool::Http1Pool;
+use crate::resources::Limit;
 
 pub struct Host {
     pub address: UpstreamAddress,
@@ -16,6 +20,11 @@ pub struct Host {
     pub metadata: Option<Value>,
     pub stats: HostStats,
     pub http1_pool: Http1Pool,
+    /// Requests in flight to this host (least request, peak EWMA).
+    pub requests: Arc<Limit>,
+    /// Connections open to this host (least connection).
+    pub connections: Arc<Limit>,
+    pub latency: Ewma,
 }
 
 #[derive(Debug, Default)]
@@ -42,6 +51,9 @@ impl Host {
             metadata: host.metadata.clone(),
             stats: HostStats::default(),
             http1_pool: Http1Pool::default(),
+            requests: Arc::new(Limit::default()),
+            connections: Arc::new(Limit::default()),
+            latency: Ewma::default(),
         })
     }
 }

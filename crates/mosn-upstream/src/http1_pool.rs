@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use mosn_net::Stream;
 
-use crate::resources::Slot;
+use crate::resources::ConnectionSlots;
 
 /// Idle connections kept per host at most; more are closed.
 const MAX_IDLE: usize = 64;
@@ -19,8 +19,7 @@ pub struct Http1Pool {
 
 struct Idle {
     stream: Stream,
-    /// The connection's circuit-breaker slot.
-    slot: Slot,
+    slots: ConnectionSlots,
     since: Instant,
     /// Requests this connection has carried.
     served: u32,
@@ -29,7 +28,7 @@ struct Idle {
 /// A connection taken from the pool, or a new one, with the requests it carried before.
 pub struct Pooled {
     pub stream: Stream,
-    pub slot: Slot,
+    pub slots: ConnectionSlots,
     pub served: u32,
 }
 
@@ -45,7 +44,7 @@ impl Http1Pool {
             if !expired && candidate.stream.is_idle_and_open() {
                 return Some(Pooled {
                     stream: candidate.stream,
-                    slot: candidate.slot,
+                    slots: candidate.slots,
                     served: candidate.served,
                 });
             }
@@ -62,7 +61,7 @@ impl Http1Pool {
         if idle.len() < MAX_IDLE {
             idle.push(Idle {
                 stream: pooled.stream,
-                slot: pooled.slot,
+                slots: pooled.slots,
                 since: Instant::now(),
                 served: pooled.served,
             });

@@ -46,6 +46,22 @@ impl Limit {
     }
 }
 
+/// A connection's slots: the cluster's `max_connections`, and the host's count.
+#[derive(Debug)]
+pub struct ConnectionSlots {
+    _cluster: Slot,
+    _host: Slot,
+}
+
+impl ConnectionSlots {
+    pub fn new(cluster: Slot, host: Slot) -> ConnectionSlots {
+        ConnectionSlots {
+            _cluster: cluster,
+            _host: host,
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct Resources {
     pub connections: Arc<Limit>,

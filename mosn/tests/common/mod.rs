@@ -102,6 +102,7 @@ impl Nginx {
                server {{ listen 127.0.0.1:{port}; root {d}/html; default_type text/plain;
                  location /upload/ {{ dav_methods PUT; client_max_body_size 0; }}
                  location = /no-content {{ return 204; }}
+                 location = /whoami {{ return 200 \"$server_port\"; }}
                  location = /echo-headers {{ return 200 \"$http_x_added|$http_connection|$http_x_remove_me|$http_x_hop|$host\"; }} }} }}"
         );
         std::fs::write(dir.path().join("nginx.conf"), conf).unwrap();

@@ -122,8 +122,8 @@ pub struct RouteAction {
     pub upstream_protocol: String,
     #[serde(skip_serializing_if = "Vec::is_empty", deserialize_with = "list")]
     pub weighted_clusters: Vec<WeightedCluster>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub hash_policy: Vec<Value>,
+    #[serde(skip_serializing_if = "Vec::is_empty", deserialize_with = "list")]
+    pub hash_policy: Vec<HashPolicy>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub metadata_match: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -147,6 +147,34 @@ pub struct RouteAction {
     pub response_headers_to_add: Vec<HeaderValueOption>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub response_headers_to_remove: Vec<String>,
+}
+
+/// `hash_policy[]`: what a hashing load balancer (LB_MAGLEV) hashes. One of the three is set.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HashPolicy {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub header: Option<HashHeader>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cookie: Option<HashCookie>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_ip: Option<Value>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HashHeader {
+    pub key: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct HashCookie {
+    pub name: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub path: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<GoDuration>,
 }
 
 /// `weighted_clusters[]`: `{"cluster": {"name", "weight", "metadata_match"}}`.
