@@ -7,6 +7,7 @@ pub mod filter;
 pub mod idle;
 pub mod io_model;
 pub mod listener;
+pub mod pump;
 pub mod registry;
 pub mod stats;
 pub mod stream;

@@ -116,6 +116,10 @@ pub struct Exchange<'a> {
     body: BodyKind,
     /// Whether the client's request lets the connection carry another one.
     keep_alive: bool,
+    /// The client asks to switch protocols (`Connection: Upgrade`, WebSocket for one).
+    upgrade: Option<Bytes>,
+    /// The upstream agreed (101): the connection is a byte tunnel now.
+    tunnel: bool,
     route: Option<RouteMatch<'a>>,
     forward: Option<&'a ForwardAction>,
     cluster: Option<Arc<Cluster>>,
@@ -164,7 +168,15 @@ impl<'a> Exchange<'a> {
             Version::Http11 => !head.headers.has_token("connection", "close"),
             Version::Http10 => head.headers.has_token("connection", "keep-alive"),
         };
+        let upgrade = match head.version {
+            Version::Http11 if head.headers.has_token("connection", "upgrade") => {
+                head.headers.get("upgrade").map(Bytes::copy_from_slice)
+            }
+            _ => None,
+        };
         Exchange {
+            upgrade,
+            tunnel: false,
             shared,
             down,
             head,
@@ -586,6 +598,10 @@ impl<'a> Exchange<'a> {
         let mut head = self.head.clone();
         head.version = Version::Http11;
         remove_hop_by_hop(&mut head.headers);
+        if let Some(protocol) = &self.upgrade {
+            head.headers.push("Connection", "Upgrade");
+            head.headers.push("Upgrade", protocol.clone());
+        }
         if let (Some(forward), Some(route)) = (self.forward, &self.route) {
             if let (Some(rewrite), Some(prefix)) = (&forward.prefix_rewrite, route.prefix) {
                 head.target = rewrite_prefix(&head.target, prefix, rewrite);
@@ -675,11 +691,17 @@ impl<'a> Exchange<'a> {
         let limits = self.shared.settings.limits;
         let upstream = self.upstream.as_mut().ok_or(WaitError::Stop(Stop::Close))?;
         let reused = upstream.reused;
+        let upgrade = self.upgrade.is_some();
         let read = async {
             loop {
                 match parse_response(&mut upstream.buf, &limits) {
                     // Interim responses (100 Continue) are the proxy's business, not the client's.
-                    Ok(Some(head)) if (100..200).contains(&head.status) => continue,
+                    Ok(Some(head))
+                        if (100..200).contains(&head.status)
+                            && !(head.status == 101 && upgrade) =>
+                    {
+                        continue;
+                    }
                     Ok(Some(head)) => return Ok(head),
                     Ok(None) => {}
                     Err(_) => return Err(ResponseError::Malformed),
@@ -711,6 +733,9 @@ impl<'a> Exchange<'a> {
     }
 
     async fn send_response_head(&mut self) -> Result<(), Stop> {
+        if self.response.as_ref().is_some_and(|r| r.status == 101) {
+            return self.switch_protocols().await;
+        }
         let mut response = self.response.take().ok_or(Stop::Close)?;
         let method = self.head.method.clone();
         let kind = framing::response_body(&method, &response)
@@ -761,7 +786,39 @@ impl<'a> Exchange<'a> {
         Ok(())
     }
 
+    /// Passes the upstream's 101 on; the response "body" is then the tunnel.
+    async fn switch_protocols(&mut self) -> Result<(), Stop> {
+        let mut response = self.response.take().ok_or(Stop::Close)?;
+        let protocol = response.headers.get("upgrade").map(Bytes::copy_from_slice);
+        remove_hop_by_hop(&mut response.headers);
+        let protocol = protocol.ok_or(Stop::Reply(Local::BAD_UPSTREAM))?;
+        response.headers.push("Connection", "Upgrade");
+        response.headers.push("Upgrade", protocol);
+        let mut out_head = BytesMut::with_capacity(512);
+        encode_response_head(&response, &mut out_head);
+        self.down
+            .write(&mut out_head)
+            .await
+            .map_err(|_| Stop::Close)?;
+        self.response = Some(response);
+        self.tunnel = true;
+        self.keep_alive = false;
+        Ok(())
+    }
+
     async fn send_response_body(&mut self) -> Result<(), Stop> {
+        if self.tunnel {
+            let upstream = self.upstream.take().ok_or(Stop::Close)?;
+            let idle = self
+                .down
+                .connection
+                .idle_timeout
+                .unwrap_or(crate::settings::IDLE_TIMEOUT);
+            let early = (&self.down.buf[..], &upstream.buf[..]);
+            crate::tunnel::tunnel(&self.down.connection.stream, &upstream.stream, early, idle)
+                .await;
+            return Ok(());
+        }
         let (kind, out, upstream_closes) = self.response_body.take().ok_or(Stop::Close)?;
         let limits = self.shared.settings.limits;
         let upstream = self.upstream.as_mut().ok_or(Stop::Close)?;

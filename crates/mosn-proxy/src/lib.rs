@@ -10,6 +10,7 @@ mod reply;
 mod serve;
 mod settings;
 pub mod stream_filter;
+mod tunnel;
 
 use std::sync::Arc;
 

@@ -1,7 +1,6 @@
 //! `tcp_proxy`: each downstream connection gets an upstream connection to a host of the routed
 //! cluster, and bytes flow both ways until both sides have closed or the connection idles out.
 
-mod pump;
 mod route;
 
 use std::sync::Arc;
@@ -148,10 +147,10 @@ async fn relay(connection: Connection, upstream: Stream, idle_timeout: Option<Du
         ..
     } = connection;
     let activity = Activity::default();
-    let down_to_up = pump::pump(&downstream, &upstream, &activity, |data, end| {
+    let down_to_up = mosn_net::pump::pump(&downstream, &upstream, &activity, |data, end| {
         read_filters.on_data(data, end)
     });
-    let up_to_down = pump::pump(&upstream, &downstream, &activity, |data, _| {
+    let up_to_down = mosn_net::pump::pump(&upstream, &downstream, &activity, |data, _| {
         write_filters.on_write(data)
     });
     tokio::select! {

@@ -4,9 +4,10 @@
 
 use std::io;
 
+use crate::filter::FilterStatus;
+use crate::idle::Activity;
+use crate::stream::Stream;
 use bytes::BytesMut;
-use mosn_net::idle::Activity;
-use mosn_net::{FilterStatus, Stream};
 
 /// Size of each direction's buffer, MOSN's default connection buffer limit.
 pub const BUFFER_SIZE: usize = 16 * 1024;
