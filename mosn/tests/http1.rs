@@ -491,3 +491,89 @@ fn access_logs_record_each_request_with_its_flag_and_reopen_on_sigusr1() {
     assert_eq!(status(&["-H", "x-id: after", &url(port, "/")]), 200);
     assert_eq!(read(&custom, 1).trim(), "200 - nginx after 17 text/html");
 }
+
+/// 1 GiB through the proxy, chunked from curl's stdin: memory stays flat because the body is
+/// streamed through a bounded buffer, never held.
+#[test]
+fn a_one_gigabyte_upload_streams_with_bounded_memory() {
+    let nginx = Nginx::start();
+    let (mosn, port) = start_proxy(&format!("127.0.0.1:{}", nginx.port), json!({}));
+    // nginx answers with the length of the request it read, head and body.
+    let upload = format!(
+        "head -c 1073741824 /dev/zero | curl -s -T - -H 'Expect:' {}",
+        url(port, "/sink")
+    );
+    let output = Command::new("sh").args(["-c", &upload]).output().unwrap();
+    let received: u64 = String::from_utf8_lossy(&output.stdout)
+        .trim()
+        .parse()
+        .unwrap_or(0);
+    assert!(received > 1 << 30, "nginx read {received} bytes");
+    let status = std::fs::read_to_string(format!("/proc/{}/status", mosn.process.pid())).unwrap();
+    let peak_kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap();
+    assert!(
+        peak_kib < 64 * 1024,
+        "peak RSS {peak_kib} KiB for a 1 GiB upload"
+    );
+}
+
+/// A client that sends its head a byte now and then (slowloris) gets 408 once the header
+/// timeout has passed since its first byte, however it trickles.
+#[test]
+fn a_head_that_trickles_in_gets_408() {
+    let nginx = Nginx::start();
+    let settings = json!({ "extend_config": { "Http1": { "header_read_timeout": "1s" } } });
+    let (_mosn, port) = start_proxy(&format!("127.0.0.1:{}", nginx.port), settings);
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let started = Instant::now();
+    let mut answer = Vec::new();
+    for byte in b"GET / HTTP/1.1\r\nHost: slow\r\nX-Slow: aaaaaaaaaaaaaaaa".iter() {
+        if stream.write_all(&[*byte]).is_err() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        if started.elapsed() > Duration::from_secs(3) {
+            break;
+        }
+    }
+    let _ = stream.read_to_end(&mut answer);
+    let text = String::from_utf8_lossy(&answer);
+    assert!(text.starts_with("HTTP/1.1 408 "), "{text}");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(nginx.access_log(), "");
+}
+
+#[test]
+fn python_requests_works_through_the_proxy() {
+    let nginx = Nginx::start();
+    let (_mosn, port) = start_proxy(&format!("127.0.0.1:{}", nginx.port), json!({}));
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/peers/requests_client.py");
+    let output = Command::new("python3")
+        .arg(script)
+        .arg(url(port, ""))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "requests failed (is it installed? run ./scripts/test): {stderr}"
+    );
+    assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "ok");
+    assert_eq!(
+        nginx.uploaded("from-requests.json").unwrap(),
+        br#"{"answer": 42}"#
+    );
+}

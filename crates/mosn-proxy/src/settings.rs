@@ -64,6 +64,21 @@ impl Settings {
                 .and_then(Value::as_u64)
                 .unwrap_or(0)
         };
+        // Our key (MOSN has none): how long a started request head may take to arrive.
+        let header_timeout = match http1
+            .and_then(|h| h.get("header_read_timeout"))
+            .and_then(Value::as_str)
+        {
+            Some(text) => match mosn_config::duration::parse(text) {
+                Ok(timeout) if !timeout.is_zero() => timeout,
+                Ok(_) => HEADER_TIMEOUT,
+                Err(problem) => {
+                    diags.error(join(path, "extend_config.header_read_timeout"), problem);
+                    return None;
+                }
+            },
+            None => HEADER_TIMEOUT,
+        };
         let mut limits = Limits::default();
         if let Some(size) = usize::try_from(number("max_header_size"))
             .ok()
@@ -74,7 +89,7 @@ impl Settings {
         ok.then_some(Settings {
             limits,
             max_request_body_size: number("max_request_body_size"),
-            header_timeout: HEADER_TIMEOUT,
+            header_timeout,
         })
     }
 }
