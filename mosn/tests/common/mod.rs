@@ -103,7 +103,6 @@ impl Nginx {
                  location /upload/ {{ dav_methods PUT; client_max_body_size 0; }}
                  location = /no-content {{ return 204; }}
                  location = /whoami {{ return 200 \"$server_port\"; }}
-                 location = /sink {{ client_max_body_size 0; return 200 \"$request_length\"; }}
                  location = /echo-headers {{ return 200 \"$http_x_added|$http_connection|$http_x_remove_me|$http_x_hop|$host\"; }} }} }}"
         );
         std::fs::write(dir.path().join("nginx.conf"), conf).unwrap();
