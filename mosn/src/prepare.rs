@@ -22,6 +22,7 @@ use mosn_upstream::ClusterManager;
 type ListenerFilterRegistry = Registry<dyn ListenerFilter, FilterContext>;
 
 pub struct Prepared {
+    pub clusters: Arc<ClusterManager>,
     pub listeners: Vec<Arc<ListenerSpec>>,
     /// Every access log, for SIGUSR1 to reopen.
     pub access_logs: Vec<Arc<AccessLog>>,
@@ -57,7 +58,7 @@ pub fn prepare(config: &MosnConfig, purpose: &Purpose, diags: &mut Diagnostics) 
     });
     let routers = Arc::new(Routers::new(router_configs, diags));
     let context = FilterContext {
-        clusters,
+        clusters: Arc::clone(&clusters),
         routers,
         stream_filters: Vec::new(),
         access_logs: Vec::new(),
@@ -80,6 +81,7 @@ pub fn prepare(config: &MosnConfig, purpose: &Purpose, diags: &mut Diagnostics) 
         }
     }
     Prepared {
+        clusters,
         listeners,
         access_logs,
     }

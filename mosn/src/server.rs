@@ -140,6 +140,9 @@ pub fn run(loaded: Loaded, config_path: Option<&Path>, args: &StartArgs) -> Resu
             let socket = tokio::net::TcpListener::from_std(socket).map_err(|e| e.to_string())?;
             tokio::spawn(mosn_admin::serve(socket, Arc::clone(&context)));
         }
+        for cluster in prepared.clusters.all() {
+            tokio::spawn(cluster.keep_dns_fresh());
+        }
         context.set_state(State::Running);
         signals
             .wait_for_stop(

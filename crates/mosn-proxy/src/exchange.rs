@@ -134,8 +134,8 @@ pub struct Exchange<'a> {
     stale_retried: bool,
     /// Tries the retry policy has granted so far.
     retries: u32,
-    /// Indexes of the hosts tried, so that a retry goes elsewhere when it can.
-    tried: Vec<usize>,
+    /// The hosts tried, so that a retry goes elsewhere when it can.
+    tried: Vec<Arc<Host>>,
     /// Circuit-breaker slots held for the whole exchange.
     request_slot: Option<Slot>,
     retry_slot: Option<Slot>,
@@ -505,11 +505,10 @@ impl<'a> Exchange<'a> {
             );
         }
         let context = self.lb_context(forward);
-        let pick = cluster
+        let host = cluster
             .choose_host(&self.tried, &context)
             .ok_or(Stop::Reply(Local::NO_HOST))?;
-        self.tried.push(pick);
-        let host = Arc::clone(&cluster.hosts[pick]);
+        self.tried.push(Arc::clone(&host));
         self.host_request = host.requests.acquire();
         self.host = Some(host);
         self.record.upstream_cluster = Some(cluster.name.clone());

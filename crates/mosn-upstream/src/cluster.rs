@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use arc_swap::ArcSwap;
 use mosn_config::Diagnostics;
 use mosn_config::address::UpstreamAddress;
 use mosn_config::diagnostics::join;
@@ -13,16 +14,26 @@ use crate::host::{Host, HostStats};
 use crate::lb::{LbContext, LoadBalancer, for_lb_type};
 use crate::resources::Resources;
 
+/// The hosts of a cluster at one moment, with the balancer built over them. Replaced whole when
+/// the hosts change (a DNS refresh); readers take no lock.
+pub struct HostSet {
+    pub hosts: Vec<Arc<Host>>,
+    lb: Box<dyn LoadBalancer>,
+}
+
 pub struct Cluster {
     pub name: String,
-    pub hosts: Vec<Arc<Host>>,
+    host_set: ArcSwap<HostSet>,
+    lb_type: String,
+    /// The hosts as configured (STRICT_DNS re-resolves their names).
+    pub(crate) configured: Vec<model::Host>,
+    pub(crate) dns_refresh_rate: Option<Duration>,
     pub connect_timeout: Duration,
     /// Requests a pooled HTTP/1 connection carries before it is closed.
     pub max_request_per_conn: u32,
     /// How long a pooled connection may stay idle; `None`: no limit.
     pub idle_timeout: Option<Duration>,
     pub resources: Resources,
-    lb: Box<dyn LoadBalancer>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +43,9 @@ pub enum ConnectError {
     #[error("connect to {host} failed: {reason}")]
     Failed { host: String, reason: String },
 }
+
+/// MOSN's STRICT_DNS refresh interval when `dns_refresh_rate` is not set.
+const DNS_REFRESH_RATE: Duration = Duration::from_secs(5);
 
 impl Cluster {
     /// Builds a cluster from validated config (validation reported the hosts whose address does
@@ -54,9 +68,17 @@ impl Cluster {
                 ),
             );
         }
+        let refresh = config
+            .dns_refresh_rate
+            .map(|d| d.get())
+            .filter(|d| !d.is_zero())
+            .unwrap_or(DNS_REFRESH_RATE);
         Cluster {
             name: config.name.clone(),
-            hosts,
+            host_set: ArcSwap::from_pointee(HostSet { hosts, lb }),
+            lb_type: config.lb_type().to_string(),
+            configured: config.hosts.clone(),
+            dns_refresh_rate: strict_dns.then_some(refresh),
             connect_timeout: config.connect_timeout(),
             max_request_per_conn: config.max_request_per_conn(),
             idle_timeout: config
@@ -64,21 +86,32 @@ impl Cluster {
                 .map(|d| d.get())
                 .filter(|d| !d.is_zero()),
             resources: Resources::new(&config.circuit_breakers),
-            lb,
         }
     }
 
+    /// The hosts now.
+    pub fn hosts(&self) -> Arc<HostSet> {
+        self.host_set.load_full()
+    }
+
+    /// Puts a new set of hosts in place, with a balancer built over them.
+    pub(crate) fn replace_hosts(&self, hosts: Vec<Arc<Host>>) {
+        let (lb, _) = for_lb_type(&self.lb_type, &hosts);
+        self.host_set.store(Arc::new(HostSet { hosts, lb }));
+    }
+
     /// A host chosen by the load balancer, avoiding `tried` while untried hosts remain.
-    pub fn choose_host(&self, tried: &[usize], context: &LbContext) -> Option<usize> {
-        let count = self.hosts.len();
-        let mut pick = self.lb.choose(&self.hosts, context)?;
+    pub fn choose_host(&self, tried: &[Arc<Host>], context: &LbContext) -> Option<Arc<Host>> {
+        let set = self.host_set.load();
+        let count = set.hosts.len();
+        let mut pick = set.lb.choose(&set.hosts, context)?;
         for _ in 0..count {
-            if !tried.contains(&pick) {
-                return Some(pick);
+            if !tried.iter().any(|t| Arc::ptr_eq(t, &set.hosts[pick])) {
+                break;
             }
             pick = (pick + 1) % count;
         }
-        Some(pick)
+        Some(Arc::clone(&set.hosts[pick]))
     }
 
     /// Connects to a host, trying the next one on failure, `attempts` times in all.
@@ -86,15 +119,14 @@ impl Cluster {
         let mut tried = Vec::new();
         let mut last_error = ConnectError::NoHost(self.name.clone());
         for _ in 0..attempts.max(1) {
-            let Some(pick) = self.choose_host(&tried, &LbContext::default()) else {
+            let Some(host) = self.choose_host(&tried, &LbContext::default()) else {
                 break;
             };
-            tried.push(pick);
-            let host = &self.hosts[pick];
-            match self.connect_host(host).await {
+            tried.push(Arc::clone(&host));
+            match self.connect_host(&host).await {
                 Ok(stream) => {
                     HostStats::count(&host.stats.connections_total);
-                    return Ok((stream, Arc::clone(host)));
+                    return Ok((stream, host));
                 }
                 Err(reason) => {
                     HostStats::count(&host.stats.connect_failures);

@@ -15,6 +15,8 @@ use crate::resources::Limit;
 
 pub struct Host {
     pub address: UpstreamAddress,
+    /// `address` as configured: a STRICT_DNS name gives several hosts with the same one.
+    pub config_address: String,
     pub hostname: String,
     pub weight: u32,
     pub metadata: Option<Value>,
@@ -46,6 +48,7 @@ impl Host {
         let default_port = strict_dns.then_some(STRICT_DNS_PORT);
         Ok(Host {
             address: parse_upstream_address(&host.address, default_port)?,
+            config_address: host.address.clone(),
             hostname: host.hostname.clone(),
             weight: host.effective_weight(),
             metadata: host.metadata.clone(),

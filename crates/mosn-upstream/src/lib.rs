@@ -1,6 +1,7 @@
 //! The upstream side: clusters of hosts, load balancers, and connections to hosts.
 
 pub mod cluster;
+mod dns;
 pub mod ewma;
 pub mod host;
 pub mod http1_pool;

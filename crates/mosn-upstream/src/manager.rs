@@ -35,6 +35,11 @@ impl ClusterManager {
         self.clusters.load().get(name).cloned()
     }
 
+    /// Every cluster now.
+    pub fn all(&self) -> Vec<Arc<Cluster>> {
+        self.clusters.load().values().cloned().collect()
+    }
+
     pub fn contains(&self, name: &str) -> bool {
         self.clusters.load().contains_key(name)
     }

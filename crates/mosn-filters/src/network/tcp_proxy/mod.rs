@@ -115,8 +115,9 @@ impl TerminalFilter for TcpProxy {
                 );
                 return;
             };
-            let attempts = attempts
-                .unwrap_or_else(|| (cluster.hosts.len() as u32).clamp(1, DEFAULT_CONNECT_ATTEMPTS));
+            let attempts = attempts.unwrap_or_else(|| {
+                (cluster.hosts().hosts.len() as u32).clamp(1, DEFAULT_CONNECT_ATTEMPTS)
+            });
             let upstream = match cluster.connect(attempts).await {
                 Ok((stream, _host)) => stream,
                 Err(err) => {
