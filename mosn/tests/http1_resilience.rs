@@ -205,3 +205,40 @@ fn maglev_keeps_each_key_on_one_host_and_weighted_round_robin_follows_weights() 
     let on_a = picks.iter().filter(|p| **p == a.port.to_string()).count();
     assert_eq!(on_a, 6, "weights 3:1: {picks:?}");
 }
+
+#[test]
+fn requests_are_mirrored_with_their_bodies() {
+    let (main, shadow) = (Nginx::start(), Nginx::start());
+    let port = free_port();
+    let router = json!({ "router_config_name": "main", "virtual_hosts": [{ "name": "all", "domains": ["*"], "routers": [{
+        "match": { "prefix": "/" }, "route": { "cluster_name": "main" },
+        "request_mirror_policies": { "cluster": "shadow", "percent": 100 } }] }] });
+    let clusters = json!([
+        cluster("main", &[format!("127.0.0.1:{}", main.port)]),
+        cluster("shadow", &[format!("127.0.0.1:{}", shadow.port)])
+    ]);
+    let mut config = config(
+        json!([http_listener("http", port, "main")]),
+        clusters,
+        free_port(),
+    );
+    config["servers"][0]["routers"] = json!([router]);
+    let _mosn = Mosn::start(&config, port);
+    assert_eq!(get(port), 200);
+    assert!(matches!(put(port, "mirrored body"), 201 | 204));
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while shadow.uploaded("retried").is_none() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(main.uploaded("retried").unwrap(), b"mirrored body");
+    assert_eq!(
+        shadow.uploaded("retried").unwrap(),
+        b"mirrored body",
+        "the mirror did not get the body"
+    );
+    assert!(
+        shadow.access_log().contains("\"GET / HTTP/1.1\" 200"),
+        "{}",
+        shadow.access_log()
+    );
+}

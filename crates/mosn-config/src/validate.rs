@@ -242,6 +242,10 @@ fn validate_router(
                     "no route, redirect or direct_response: the route matches and answers 404",
                 );
             }
+            if let Some(mirror) = &route.request_mirror_policies {
+                let mirror_path = join(&join(&route_path, "request_mirror_policies"), "cluster");
+                check_cluster_ref(&mirror.cluster, &mirror_path, clusters, diags);
+            }
             let Some(action) = &route.route else { continue };
             let action_path = join(&route_path, "route");
             check_cluster_ref(

@@ -116,6 +116,8 @@ pub struct Exchange<'a> {
     body: BodyKind,
     /// Whether the client's request lets the connection carry another one.
     keep_alive: bool,
+    /// The mirror copy has been sent (once, whatever the retries).
+    mirrored: bool,
     /// The client asks to switch protocols (`Connection: Upgrade`, WebSocket for one).
     upgrade: Option<Bytes>,
     /// The upstream agreed (101): the connection is a byte tunnel now.
@@ -177,6 +179,7 @@ impl<'a> Exchange<'a> {
         Exchange {
             upgrade,
             tunnel: false,
+            mirrored: false,
             shared,
             down,
             head,
@@ -250,7 +253,8 @@ impl<'a> Exchange<'a> {
     async fn step(&mut self, phase: Phase) -> Result<Phase, Stop> {
         Ok(match phase {
             Phase::DownFilter => {
-                self.buffer_body_for_filters().await?;
+                let wanted = self.filters.wants_request_body();
+                self.buffer_body(wanted).await?;
                 self.receive(ReceivePhase::BeforeRoute).await?;
                 Phase::MatchRoute
             }
@@ -264,6 +268,10 @@ impl<'a> Exchange<'a> {
                 Phase::DownFilterAfterRoute
             }
             Phase::DownFilterAfterRoute => {
+                // A mirrored request needs its body twice: read it whole when it is small enough.
+                let mirrored = self.mirror().is_some();
+                let small = matches!(self.body, BodyKind::Length(n) if n <= BUFFERED_BODY_LIMIT);
+                self.buffer_body(mirrored && small).await?;
                 self.receive(ReceivePhase::AfterRoute).await?;
                 Phase::ChooseHost
             }
@@ -365,8 +373,9 @@ impl<'a> Exchange<'a> {
     }
 
     /// Reads the whole request body when a receiver filter wants it, within the body limit.
-    async fn buffer_body_for_filters(&mut self) -> Result<(), Stop> {
-        if self.body == BodyKind::Empty || !self.filters.wants_request_body() {
+    /// Reads the whole request body when `wanted`, within the body limit.
+    async fn buffer_body(&mut self, wanted: bool) -> Result<(), Stop> {
+        if self.body == BodyKind::Empty || self.buffered_body.is_some() || !wanted {
             return Ok(());
         }
         let settings = &self.shared.settings;
@@ -449,6 +458,42 @@ impl<'a> Exchange<'a> {
                 break;
             }
         }
+    }
+
+    fn mirror(&self) -> Option<&'a mosn_router::Mirror> {
+        match self.route.as_ref()?.action {
+            Action::Forward(forward) => forward.mirror.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// Sends a copy of the request to the mirror cluster, for the route's share of requests
+    /// whose body is in memory (or that have none).
+    fn send_mirror(&self, method: &Bytes, head: &[u8]) {
+        let Some(mirror) = self.mirror() else { return };
+        if fastrand::u32(0..100) >= mirror.percent {
+            return;
+        }
+        let body = match (&self.buffered_body, self.body) {
+            (Some(body), _) => &body[..],
+            (None, BodyKind::Empty) => &[][..],
+            (None, _) => {
+                tracing::debug!("mirror skipped: the body is streamed, not held");
+                return;
+            }
+        };
+        let Some(cluster) = self.shared.clusters.get(&mirror.cluster) else {
+            return;
+        };
+        let mut request = BytesMut::with_capacity(head.len() + body.len());
+        request.extend_from_slice(head);
+        request.extend_from_slice(body);
+        crate::mirror::spawn(
+            cluster,
+            method.clone(),
+            request.freeze(),
+            self.shared.settings.limits,
+        );
     }
 
     /// The hash of the first value the route's `hash_policy` finds in the request.
@@ -576,6 +621,9 @@ impl<'a> Exchange<'a> {
         head.headers.remove("expect");
         let mut out = BytesMut::with_capacity(1024);
         encode_request_head(&head, &mut out);
+        if !std::mem::replace(&mut self.mirrored, true) {
+            self.send_mirror(&head.method, &out);
+        }
         self.try_started = Some(std::time::Instant::now());
         let upstream = self.upstream().await?;
         upstream

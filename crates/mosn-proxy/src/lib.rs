@@ -5,6 +5,7 @@ pub mod access_log;
 mod body;
 mod downstream;
 mod exchange;
+mod mirror;
 mod phase;
 mod reply;
 mod serve;

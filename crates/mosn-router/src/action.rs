@@ -26,6 +26,15 @@ pub struct ForwardAction {
     pub retry: Option<RetryPolicy>,
     /// What LB_MAGLEV hashes, first found first.
     pub hash_policy: Vec<HashPolicy>,
+    /// `request_mirror_policies`: a copy of `percent` of the requests goes to this cluster.
+    pub mirror: Option<Mirror>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mirror {
+    pub cluster: String,
+    /// 0..=100.
+    pub percent: u32,
 }
 
 /// `retry_policy` with `retry_on: true`: how many more tries a request may get, and when.
@@ -102,6 +111,7 @@ impl ForwardAction {
             prefix_rewrite: some(&config.prefix_rewrite),
             host_rewrite: some(&config.host_rewrite),
             hash_policy: config.hash_policy.clone(),
+            mirror: None,
             retry: config
                 .retry_policy
                 .as_ref()

@@ -7,7 +7,9 @@ mod matcher;
 mod mutation;
 mod table;
 
-pub use action::{Action, ClusterChoice, DEFAULT_TIMEOUT, ForwardAction, Redirect, RetryPolicy};
+pub use action::{
+    Action, ClusterChoice, DEFAULT_TIMEOUT, ForwardAction, Mirror, Redirect, RetryPolicy,
+};
 pub use matcher::{Matcher, Request};
 pub use mutation::{HeaderEdit, HeaderMutations};
 pub use table::{RouteMatch, RouteTable, Routers};

@@ -7,7 +7,7 @@ use mosn_config::Diagnostics;
 use mosn_config::diagnostics::{index, join};
 use mosn_config::model::{Route, RouterConfiguration, VirtualHost};
 
-use crate::action::{Action, ForwardAction, Redirect};
+use crate::action::{Action, ForwardAction, Mirror, Redirect};
 use crate::domain::DomainIndex;
 use crate::matcher::{Matcher, Request};
 use crate::mutation::HeaderMutations;
@@ -109,9 +109,17 @@ fn route_entry(config: &Route, path: &str, diags: &mut Diagnostics) -> Option<Ro
     } else if let Some(redirect) = &config.redirect {
         Action::Redirect(Redirect::new(redirect))
     } else if let Some(route) = &config.route {
-        let forward = ForwardAction::new(route)
+        let mut forward = ForwardAction::new(route)
             .map_err(|problem| diags.error(join(path, "route"), problem))
             .ok()?;
+        forward.mirror = config
+            .request_mirror_policies
+            .as_ref()
+            .filter(|m| !m.cluster.is_empty())
+            .map(|m| Mirror {
+                cluster: m.cluster.clone(),
+                percent: m.percent.min(100),
+            });
         Action::Forward(forward)
     } else {
         return None; // validation warned: nothing to do
