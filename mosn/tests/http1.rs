@@ -32,7 +32,12 @@ fn start_proxy(backend: &str, extra: Value) -> (Mosn, u16) {
                 { "match": { "path": "/direct" }, "direct_response": { "status": 201, "body": "made here\n" } },
                 { "match": { "path": "/moved" }, "redirect": { "path_redirect": "/", "response_code": 302 } },
                 { "match": { "prefix": "/none" }, "route": { "cluster_name": "dead" } },
-                { "match": { "prefix": "/rewritten/" }, "route": { "cluster_name": "nginx", "prefix_rewrite": "/" } },
+                                { "match": { "prefix": "/rewritten/" }, "route": { "cluster_name": "nginx", "prefix_rewrite": "/" } },
+                { "match": { "prefix": "/re/" }, "route": { "cluster_name": "nginx",
+                    "regex_rewrite": { "pattern": { "regex": "^/re/([a-z]+)\\.htm$" }, "substitution": "/$1.html" } } },
+                { "match": { "prefix": "/auto" }, "route": { "cluster_name": "nginx", "prefix_rewrite": "/echo-headers", "auto_host_rewrite": true } },
+                { "match": { "variables": [{ "name": "x-mosn-method", "value": "DELETE" }] },
+                  "direct_response": { "status": 405, "body": "no deletes\n" } },
                 { "match": { "prefix": "/echo-headers" }, "route": {
                     "cluster_name": "nginx", "host_rewrite": "rewritten.example",
                     "request_headers_to_add": [{ "header": { "key": "X-Added", "value": "yes" } }],
@@ -189,6 +194,17 @@ fn routes_answer_direct_redirect_rewrite_and_by_host() {
     assert_eq!(String::from_utf8_lossy(&body), "other host\n");
     let (_, body) = curl(&["-H", "x-only-direct: 1", &url(port, "/zzz")]);
     assert_eq!(String::from_utf8_lossy(&body), "header rule\n");
+    let (_, body) = curl(&[&url(port, "/re/index.htm?x=1")]);
+    assert_eq!(String::from_utf8_lossy(&body), NGINX_BODY, "regex_rewrite");
+    let (_, body) = curl(&[&url(port, "/auto")]);
+        let text = String::from_utf8_lossy(&body);
+    assert!(text.ends_with(&format!("|127.0.0.1:{}", nginx.port)), "auto_host_rewrite: {text}");
+    let (_, body) = curl(&["-X", "DELETE", &url(port, "/anything")]);
+    assert_eq!(
+        String::from_utf8_lossy(&body),
+        "no deletes\n",
+        "variables matcher"
+    );
 }
 
 #[test]

@@ -97,7 +97,7 @@ impl Sink for Buffer {
     }
 }
 
-struct RequestView<'a>(&'a RequestHead);
+struct RequestView<'a>(&'a RequestHead, &'a HashMap<String, String>);
 
 impl Request for RequestView<'_> {
     fn path(&self) -> &str {
@@ -106,6 +106,17 @@ impl Request for RequestView<'_> {
 
     fn header(&self, name: &str) -> Option<&str> {
         self.0.headers.get_str(name)
+    }
+
+    fn variable(&self, name: &str) -> Option<String> {
+        let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+        match name {
+            "x-mosn-method" => Some(text(&self.0.method)),
+            "x-mosn-host" => self.0.headers.get("host").map(text),
+            "x-mosn-path" => Some(text(self.0.path())),
+            "x-mosn-querystring" => self.0.target.splitn(2, |b| *b == b'?').nth(1).map(text),
+            _ => self.1.get(name).cloned(),
+        }
     }
 }
 
@@ -262,7 +273,7 @@ impl<'a> Exchange<'a> {
                 let host = host_of(&self.head).unwrap_or_default();
                 let table = &self.shared.table;
                 let route = table
-                    .route(&host, &RequestView(&self.head))
+                    .route(&host, &RequestView(&self.head, &self.variables))
                     .ok_or(Stop::Reply(Local::NO_ROUTE))?;
                 self.route = Some(route);
                 Phase::DownFilterAfterRoute
@@ -530,7 +541,7 @@ impl<'a> Exchange<'a> {
             Action::Forward(forward) => forward,
             Action::DirectResponse { .. } | Action::Redirect(_) => return Err(Stop::RouteAnswer),
         };
-        let view = RequestView(&self.head);
+        let view = RequestView(&self.head, &self.variables);
         let name = forward
             .cluster
             .pick(&view)
@@ -652,10 +663,21 @@ impl<'a> Exchange<'a> {
         if let (Some(forward), Some(route)) = (self.forward, &self.route) {
             if let (Some(rewrite), Some(prefix)) = (&forward.prefix_rewrite, route.prefix) {
                 head.target = rewrite_prefix(&head.target, prefix, rewrite);
+            } else if let Some((regex, substitution)) = &forward.regex_rewrite {
+                head.target = rewrite_path(&head.target, regex, substitution);
             }
             if let Some(host) = &forward.host_rewrite {
                 head.headers
                     .set("host", Bytes::copy_from_slice(host.as_bytes()));
+            } else if forward.auto_host_rewrite
+                && let Some(host) = &self.host
+            {
+                let authority = if host.hostname.is_empty() {
+                    host.address.to_string()
+                } else {
+                    host.hostname.clone()
+                };
+                head.headers.set("host", authority);
             }
             apply(route.mutations, &mut head.headers, |m| {
                 (&m.request_add, &m.request_remove)
@@ -985,6 +1007,21 @@ fn rewrite_prefix(target: &Bytes, prefix: &str, rewrite: &str) -> Bytes {
         }
         None => target.clone(),
     }
+}
+
+/// Replaces every match of `regex` in the path (the query stays as it was).
+fn rewrite_path(target: &Bytes, regex: &regex::Regex, substitution: &str) -> Bytes {
+    let text = String::from_utf8_lossy(target);
+    let (path, query) = match text.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (text.as_ref(), None),
+    };
+    let mut rewritten = regex.replace_all(path, substitution).into_owned();
+    if let Some(query) = query {
+        rewritten.push('?');
+        rewritten.push_str(query);
+    }
+    Bytes::from(rewritten)
 }
 
 /// Applies removals then additions, most specific level first.

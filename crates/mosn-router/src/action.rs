@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use mosn_config::model::{HashPolicy, RedirectAction, RouteAction, WeightedCluster};
 
+use regex::Regex;
+
 use crate::matcher::Request;
 
 /// MOSN's route timeout when `timeout` is not set.
@@ -22,7 +24,11 @@ pub struct ForwardAction {
     /// How long the whole upstream exchange may take (504 after).
     pub timeout: Duration,
     pub prefix_rewrite: Option<String>,
+    /// Applied to the path when no prefix rewrite is: every match is replaced.
+    pub regex_rewrite: Option<(Regex, String)>,
     pub host_rewrite: Option<String>,
+    /// Host becomes the address (or hostname) of the upstream host chosen.
+    pub auto_host_rewrite: bool,
     pub retry: Option<RetryPolicy>,
     /// What LB_MAGLEV hashes, first found first.
     pub hash_policy: Vec<HashPolicy>,
@@ -109,7 +115,20 @@ impl ForwardAction {
                 .filter(|t| !t.is_zero())
                 .unwrap_or(DEFAULT_TIMEOUT),
             prefix_rewrite: some(&config.prefix_rewrite),
+            regex_rewrite: match &config.regex_rewrite {
+                Some(rewrite) if !rewrite.pattern.regex.is_empty() => {
+                    let regex = Regex::new(&rewrite.pattern.regex).map_err(|err| {
+                        format!(
+                            "regex_rewrite: invalid regex {:?}: {err}",
+                            rewrite.pattern.regex
+                        )
+                    })?;
+                    Some((regex, rewrite.substitution.clone()))
+                }
+                _ => None,
+            },
             host_rewrite: some(&config.host_rewrite),
+            auto_host_rewrite: config.auto_host_rewrite,
             hash_policy: config.hash_policy.clone(),
             mirror: None,
             retry: config
@@ -171,6 +190,9 @@ mod tests {
             "/"
         }
         fn header(&self, _: &str) -> Option<&str> {
+            None
+        }
+        fn variable(&self, _: &str) -> Option<String> {
             None
         }
     }

@@ -9,6 +9,9 @@ pub trait Request {
     /// The path, without the query.
     fn path(&self) -> &str;
     fn header(&self, name: &str) -> Option<&str>;
+    /// A request variable: MOSN's protocol variables (`x-mosn-method`, `x-mosn-host`,
+    /// `x-mosn-path`, `x-mosn-querystring`) or one a stream filter set.
+    fn variable(&self, name: &str) -> Option<String>;
 }
 
 #[derive(Debug)]
@@ -32,6 +35,8 @@ pub struct Matcher {
     path: PathMatch,
     case_sensitive: bool,
     headers: Vec<(String, ValueMatch)>,
+    /// Each variable matcher and whether it joins the next one with "or" (else "and").
+    variables: Vec<(String, ValueMatch, bool)>,
 }
 
 /// A regex that must match the whole value.
@@ -58,10 +63,23 @@ impl Matcher {
             .iter()
             .map(header_match)
             .collect::<Result<_, _>>()?;
+        let variables = config
+            .variables
+            .iter()
+            .map(|v| {
+                let value = match (v.regex.as_str(), v.value.as_str()) {
+                    ("", ".*") => ValueMatch::Any,
+                    ("", exact) => ValueMatch::Exact(exact.to_string()),
+                    (pattern, _) => ValueMatch::Regex(anchored(pattern)?),
+                };
+                Ok((v.name.clone(), value, v.model.eq_ignore_ascii_case("or")))
+            })
+            .collect::<Result<_, String>>()?;
         Ok(Matcher {
             path,
             case_sensitive,
             headers,
+            variables,
         })
     }
 
@@ -87,12 +105,39 @@ impl Matcher {
         };
         path_ok
             && self.headers.iter().all(|(name, value)| {
-                request.header(name).is_some_and(|actual| match value {
-                    ValueMatch::Any => true,
-                    ValueMatch::Exact(want) => actual == want,
-                    ValueMatch::Regex(regex) => regex.is_match(actual),
-                })
+                request
+                    .header(name)
+                    .is_some_and(|actual| value.matches(actual))
             })
+            && self.variables_match(request)
+    }
+
+    /// Variable matchers read left to right, each joined to the next by its model.
+    fn variables_match(&self, request: &dyn Request) -> bool {
+        let mut result = true;
+        let mut join_or = false;
+        for (i, (name, value, or_next)) in self.variables.iter().enumerate() {
+            let hit = request
+                .variable(name)
+                .is_some_and(|actual| value.matches(&actual));
+            result = match (i, join_or) {
+                (0, _) => hit,
+                (_, true) => result || hit,
+                (_, false) => result && hit,
+            };
+            join_or = *or_next;
+        }
+        result
+    }
+}
+
+impl ValueMatch {
+    fn matches(&self, actual: &str) -> bool {
+        match self {
+            ValueMatch::Any => true,
+            ValueMatch::Exact(want) => actual == want,
+            ValueMatch::Regex(regex) => regex.is_match(actual),
+        }
     }
 }
 
@@ -116,6 +161,7 @@ fn header_match(config: &HeaderMatcher) -> Result<(String, ValueMatch), String> 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use mosn_config::model::VariableMatcher;
 
     struct Req(&'static str, &'static [(&'static str, &'static str)]);
 
@@ -128,6 +174,9 @@ mod tests {
                 .iter()
                 .find(|(n, _)| n.eq_ignore_ascii_case(name))
                 .map(|(_, v)| *v)
+        }
+        fn variable(&self, name: &str) -> Option<String> {
+            self.header(&format!("var-{name}")).map(str::to_string)
         }
     }
 
@@ -183,6 +232,41 @@ mod tests {
         assert!(both.matches(&Req("/", &[("X-Env", "prod"), ("x-ver", "v2")])));
         assert!(!both.matches(&Req("/", &[("X-Env", "prod"), ("x-ver", "v3")])));
         assert!(!both.matches(&Req("/", &[("X-Env", "dev"), ("x-ver", "v1")])));
+    }
+
+    #[test]
+    fn variables_combine_with_and_and_or() {
+        let var = |name: &str, value: &str, regex: &str, model: &str| VariableMatcher {
+            name: name.into(),
+            value: value.into(),
+            regex: regex.into(),
+            model: model.into(),
+        };
+        let either = matcher(MatchConfig {
+            variables: vec![
+                var("x-mosn-method", "GET", "", "or"),
+                var("x-mosn-path", "", "/admin.*", ""),
+            ],
+            ..Default::default()
+        });
+        assert!(either.matches(&Req("/", &[("var-x-mosn-method", "GET")])));
+        assert!(either.matches(&Req(
+            "/",
+            &[
+                ("var-x-mosn-method", "PUT"),
+                ("var-x-mosn-path", "/admin/x")
+            ]
+        )));
+        assert!(!either.matches(&Req(
+            "/",
+            &[("var-x-mosn-method", "PUT"), ("var-x-mosn-path", "/a")]
+        )));
+        let both = matcher(MatchConfig {
+            variables: vec![var("a", "1", "", "and"), var("b", "2", "", "")],
+            ..Default::default()
+        });
+        assert!(both.matches(&Req("/", &[("var-a", "1"), ("var-b", "2")])));
+        assert!(!both.matches(&Req("/", &[("var-a", "1")])));
     }
 
     #[test]

@@ -182,6 +182,9 @@ mod tests {
         fn header(&self, _: &str) -> Option<&str> {
             None
         }
+        fn variable(&self, _: &str) -> Option<String> {
+            None
+        }
     }
 
     #[test]

@@ -103,7 +103,7 @@ impl Nginx {
                  location /upload/ {{ dav_methods PUT; client_max_body_size 0; }}
                  location = /no-content {{ return 204; }}
                  location = /whoami {{ return 200 \"$server_port\"; }}
-                 location = /echo-headers {{ return 200 \"$http_x_added|$http_connection|$http_x_remove_me|$http_x_hop|$host\"; }} }} }}"
+                 location = /echo-headers {{ return 200 \"$http_x_added|$http_connection|$http_x_remove_me|$http_x_hop|$http_host\"; }} }} }}"
         );
         std::fs::write(dir.path().join("nginx.conf"), conf).unwrap();
         let child = Command::new(nginx)

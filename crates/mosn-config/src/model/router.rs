@@ -133,7 +133,7 @@ pub struct RouteAction {
     #[serde(skip_serializing_if = "String::is_empty")]
     pub prefix_rewrite: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub regex_rewrite: Option<Value>,
+    pub regex_rewrite: Option<RegexRewrite>,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub host_rewrite: String,
     pub auto_host_rewrite: bool,
@@ -147,6 +147,20 @@ pub struct RouteAction {
     pub response_headers_to_add: Vec<HeaderValueOption>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub response_headers_to_remove: Vec<String>,
+}
+
+/// `regex_rewrite`: `{"pattern": {"regex": ...}, "substitution": ...}`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RegexRewrite {
+    pub pattern: RegexPattern,
+    pub substitution: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RegexPattern {
+    pub regex: String,
 }
 
 /// `hash_policy[]`: what a hashing load balancer (LB_MAGLEV) hashes. One of the three is set.

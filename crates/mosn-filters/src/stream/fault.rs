@@ -92,6 +92,9 @@ impl Request for HeaderView<'_> {
     fn header(&self, name: &str) -> Option<&str> {
         self.0.headers.get_str(name)
     }
+    fn variable(&self, _: &str) -> Option<String> {
+        None // fault matches headers only
+    }
 }
 
 /// True for `percentage` percent of calls.
