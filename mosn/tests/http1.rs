@@ -197,8 +197,11 @@ fn routes_answer_direct_redirect_rewrite_and_by_host() {
     let (_, body) = curl(&[&url(port, "/re/index.htm?x=1")]);
     assert_eq!(String::from_utf8_lossy(&body), NGINX_BODY, "regex_rewrite");
     let (_, body) = curl(&[&url(port, "/auto")]);
-        let text = String::from_utf8_lossy(&body);
-    assert!(text.ends_with(&format!("|127.0.0.1:{}", nginx.port)), "auto_host_rewrite: {text}");
+    let text = String::from_utf8_lossy(&body);
+    assert!(
+        text.ends_with(&format!("|127.0.0.1:{}", nginx.port)),
+        "auto_host_rewrite: {text}"
+    );
     let (_, body) = curl(&["-X", "DELETE", &url(port, "/anything")]);
     assert_eq!(
         String::from_utf8_lossy(&body),

@@ -5,7 +5,7 @@ use std::io;
 
 use bytes::BytesMut;
 use mosn_protocol::http1::chunked::{ChunkedDecoder, Piece, encode_chunk, encode_end};
-use mosn_protocol::http1::{BodyKind, Error, Limits};
+use mosn_protocol::http1::{BodyKind, Error, Headers, Limits};
 
 /// Where bytes come from: what is buffered, and a way to read more (`Ok(0)`: end of stream).
 pub trait Source {
@@ -16,6 +16,9 @@ pub trait Source {
 /// Where bytes go.
 pub trait Sink {
     fn send(&mut self, data: &mut BytesMut) -> impl Future<Output = io::Result<()>> + Send;
+
+    /// The trailer fields of a chunked body, when they are not written out as chunks.
+    fn trailers(&mut self, _trailers: Headers) {}
 }
 
 /// How the body is framed on the way out.
@@ -80,8 +83,9 @@ pub async fn forward<S: Source, D: Sink>(
                             put(out, &data, &mut outgoing);
                         }
                         Piece::End(trailers) => {
-                            if out == Out::Chunked {
-                                encode_end(&trailers, &mut outgoing);
+                            match out {
+                                Out::Chunked => encode_end(&trailers, &mut outgoing),
+                                Out::Raw => sink.trailers(trailers),
                             }
                             ended = true;
                             break;
@@ -130,5 +134,99 @@ fn put(out: Out, data: &[u8], outgoing: &mut BytesMut) {
     match out {
         Out::Raw => outgoing.extend_from_slice(data),
         Out::Chunked => encode_chunk(data, outgoing),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Bytes from memory, handed out `step` at a time.
+    struct Memory {
+        rest: Vec<u8>,
+        step: usize,
+        buf: BytesMut,
+    }
+
+    impl Source for Memory {
+        fn buffered(&mut self) -> &mut BytesMut {
+            &mut self.buf
+        }
+        async fn fill(&mut self) -> io::Result<usize> {
+            let n = self.step.min(self.rest.len());
+            self.buf.extend_from_slice(&self.rest[..n]);
+            self.rest.drain(..n);
+            Ok(n)
+        }
+    }
+
+    #[derive(Default)]
+    struct Collect {
+        out: Vec<u8>,
+        trailers: Option<Headers>,
+    }
+
+    impl Sink for Collect {
+        async fn send(&mut self, data: &mut BytesMut) -> io::Result<()> {
+            self.out.extend_from_slice(data);
+            Ok(())
+        }
+        fn trailers(&mut self, trailers: Headers) {
+            self.trailers = Some(trailers);
+        }
+    }
+
+    const CHUNKED: &[u8] = b"5\r\nhello\r\n6\r\n world\r\n0\r\nX-Checksum: 42\r\n\r\nNEXT";
+
+    async fn run(
+        kind: BodyKind,
+        input: &[u8],
+        out: Out,
+        limit: u64,
+    ) -> (Result<u64, BodyError>, Collect, BytesMut) {
+        let mut source = Memory {
+            rest: input.to_vec(),
+            step: 3,
+            buf: BytesMut::new(),
+        };
+        let mut sink = Collect::default();
+        let result = forward(kind, &mut source, &mut sink, out, limit, &Limits::default()).await;
+        (result, sink, source.buf)
+    }
+
+    #[tokio::test]
+    async fn chunked_bodies_keep_their_trailers_both_ways() {
+        let (size, raw, left) = run(BodyKind::Chunked, CHUNKED, Out::Raw, 0).await;
+        assert_eq!(size.unwrap(), 11);
+        assert_eq!(raw.out, b"hello world");
+        assert_eq!(raw.trailers.unwrap().get("x-checksum"), Some(&b"42"[..]));
+        assert!(
+            b"NEXT".starts_with(&left),
+            "bytes after the body stay for the next message: {left:?}"
+        );
+        let (_, chunked, _) = run(BodyKind::Chunked, CHUNKED, Out::Chunked, 0).await;
+        let text = String::from_utf8(chunked.out).unwrap();
+        assert!(text.ends_with("0\r\nX-Checksum: 42\r\n\r\n"), "{text:?}");
+        assert!(chunked.trailers.is_none());
+    }
+
+    #[tokio::test]
+    async fn lengths_limits_and_truncation() {
+        let (size, sink, left) = run(BodyKind::Length(5), b"helloEXTRA", Out::Raw, 0).await;
+        assert_eq!((size.unwrap(), &sink.out[..]), (5, &b"hello"[..]));
+        assert!(
+            b"EXTRA".starts_with(&left),
+            "only the body is taken: {left:?}"
+        );
+        let (too_large, _, _) = run(BodyKind::Length(10), b"0123456789", Out::Raw, 4).await;
+        assert!(matches!(too_large, Err(BodyError::TooLarge)));
+        let (cut, _, _) = run(BodyKind::Length(10), b"01234", Out::Raw, 0).await;
+        assert!(matches!(cut, Err(BodyError::Truncated)));
+        let (until_close, sink, _) = run(BodyKind::UntilClose, b"all of it", Out::Chunked, 0).await;
+        assert_eq!(until_close.unwrap(), 9);
+        assert_eq!(
+            sink.out, b"3\r\nall\r\n3\r\n of\r\n3\r\n it\r\n0\r\n\r\n",
+            "a chunk per read"
+        );
     }
 }

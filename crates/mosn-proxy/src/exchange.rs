@@ -9,6 +9,7 @@ use std::sync::Arc;
 use bytes::{Bytes, BytesMut};
 use mosn_config::address::UpstreamAddress;
 use mosn_net::Stream;
+use mosn_protocol::http1::chunked::{encode_chunk, encode_end};
 use mosn_protocol::http1::encode::{encode_request_head, encode_response_head};
 use mosn_protocol::http1::head::parse_response;
 use mosn_protocol::http1::hop::remove_hop_by_hop;
@@ -87,13 +88,21 @@ enum Stop {
 /// How much of a request body is held in memory for filters when the proxy sets no limit.
 const BUFFERED_BODY_LIMIT: u64 = 4 * 1024 * 1024;
 
-/// A sink that keeps the body in memory.
-struct Buffer(BytesMut);
+/// A sink that keeps the body, and its trailers, in memory.
+#[derive(Default)]
+struct Buffer {
+    body: BytesMut,
+    trailers: Headers,
+}
 
 impl Sink for Buffer {
     async fn send(&mut self, data: &mut BytesMut) -> io::Result<()> {
-        self.0.extend_from_slice(data);
+        self.body.extend_from_slice(data);
         Ok(())
+    }
+
+    fn trailers(&mut self, trailers: Headers) {
+        self.trailers = trailers;
     }
 }
 
@@ -161,6 +170,8 @@ pub struct Exchange<'a> {
     filter_reply: Option<Reply>,
     /// The request body, read whole because a stream filter asked for it.
     buffered_body: Option<BytesMut>,
+    /// The trailer fields of a buffered chunked body.
+    buffered_trailers: Headers,
     record: Record,
     /// How the response body is framed coming in and going out, and whether the upstream
     /// closes after it.
@@ -215,6 +226,7 @@ impl<'a> Exchange<'a> {
             variables: HashMap::new(),
             filter_reply: None,
             buffered_body: None,
+            buffered_trailers: Headers::default(),
             record,
             response_body: None,
             close_after: false,
@@ -394,7 +406,7 @@ impl<'a> Exchange<'a> {
             0 => BUFFERED_BODY_LIMIT,
             limit => limit,
         };
-        let mut sink = Buffer(BytesMut::new());
+        let mut sink = Buffer::default();
         let result = body::forward(
             self.body,
             self.down,
@@ -407,8 +419,13 @@ impl<'a> Exchange<'a> {
         self.body_consumed = true;
         match result {
             Ok(_) => {
-                self.body = BodyKind::Length(sink.0.len() as u64);
-                self.buffered_body = Some(sink.0);
+                // Trailers can only travel with a chunked body.
+                self.body = match sink.trailers.is_empty() {
+                    true => BodyKind::Length(sink.body.len() as u64),
+                    false => BodyKind::Chunked,
+                };
+                self.buffered_body = Some(sink.body);
+                self.buffered_trailers = sink.trailers;
                 Ok(())
             }
             Err(BodyError::TooLarge) => {
@@ -435,10 +452,11 @@ impl<'a> Exchange<'a> {
             .iter_mut()
             .filter(|f| f.phase() == phase)
         {
+            let buffered = self.buffered_body.is_some();
             let state = RequestState {
                 head: &mut self.head,
                 body: self.buffered_body.as_mut(),
-                trailers: None,
+                trailers: buffered.then_some(&mut self.buffered_trailers),
                 variables: &mut self.variables,
                 cluster,
                 reply: &mut self.filter_reply,
@@ -485,9 +503,9 @@ impl<'a> Exchange<'a> {
         if fastrand::u32(0..100) >= mirror.percent {
             return;
         }
-        let body = match (&self.buffered_body, self.body) {
-            (Some(body), _) => &body[..],
-            (None, BodyKind::Empty) => &[][..],
+        let body = match (self.buffered_wire(), self.body) {
+            (Some(body), _) => body,
+            (None, BodyKind::Empty) => BytesMut::new(),
             (None, _) => {
                 tracing::debug!("mirror skipped: the body is streamed, not held");
                 return;
@@ -498,13 +516,27 @@ impl<'a> Exchange<'a> {
         };
         let mut request = BytesMut::with_capacity(head.len() + body.len());
         request.extend_from_slice(head);
-        request.extend_from_slice(body);
+        request.extend_from_slice(&body);
         crate::mirror::spawn(
             cluster,
             method.clone(),
             request.freeze(),
             self.shared.settings.limits,
         );
+    }
+
+    /// A buffered body as it goes on the wire: as is, or as one chunk with its trailers.
+    fn buffered_wire(&self) -> Option<BytesMut> {
+        let body = self.buffered_body.as_ref()?;
+        let mut wire = BytesMut::with_capacity(body.len() + 64);
+        match self.body {
+            BodyKind::Chunked => {
+                encode_chunk(body, &mut wire);
+                encode_end(&self.buffered_trailers, &mut wire);
+            }
+            _ => wire.extend_from_slice(body),
+        }
+        Some(wire)
     }
 
     /// The hash of the first value the route's `hash_policy` finds in the request.
@@ -703,11 +735,11 @@ impl<'a> Exchange<'a> {
     }
 
     async fn send_request_body(&mut self) -> Result<(), Stop> {
-        if let Some(body) = &self.buffered_body {
+        if let Some(body) = self.buffered_wire() {
             let upstream = self.upstream.as_mut().ok_or(Stop::Close)?;
             return upstream
                 .stream
-                .write_all(body)
+                .write_all(&body)
                 .await
                 .map_err(|_| Stop::Reply(Local::UPSTREAM_CLOSED));
         }
