@@ -237,16 +237,7 @@ fn errors_get_their_status() {
     assert_eq!(status(&[&url(port, "/none")]), 503, "connect failure");
     assert_eq!(status(&["-H", "Host: other.example", &url(port, "/")]), 200);
 
-    let silent = free_port();
-    let socat = which("socat").expect("socat is needed");
-    let _sleeper = Process(
-        Command::new(&socat)
-            .arg(format!("TCP-LISTEN:{silent},bind=127.0.0.1,reuseaddr,fork"))
-            .arg("EXEC:sleep 10")
-            .spawn()
-            .unwrap(),
-    );
-    wait_for_port(silent);
+    let (_sleeper, silent) = socat("EXEC:sleep 10", true);
     let (_mosn, port) = start_proxy(&format!("127.0.0.1:{silent}"), json!({}));
     let started = Instant::now();
     assert_eq!(status(&[&url(port, "/")]), 504, "upstream timeout");
@@ -256,15 +247,7 @@ fn errors_get_their_status() {
         started.elapsed()
     );
 
-    let closer = free_port();
-    let _closer = Process(
-        Command::new(&socat)
-            .arg(format!("TCP-LISTEN:{closer},bind=127.0.0.1,reuseaddr,fork"))
-            .arg("EXEC:true")
-            .spawn()
-            .unwrap(),
-    );
-    wait_for_port(closer);
+        let (_closer, closer) = socat("EXEC:true", true);
     let (_mosn, port) = start_proxy(&format!("127.0.0.1:{closer}"), json!({}));
     assert_eq!(status(&[&url(port, "/")]), 502, "upstream reset");
 }

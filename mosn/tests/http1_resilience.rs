@@ -2,7 +2,6 @@
 
 mod common;
 
-use std::process::Command;
 use std::time::Duration;
 
 use common::*;
@@ -118,16 +117,7 @@ fn a_status_in_status_codes_is_retried() {
 #[test]
 fn a_try_that_times_out_is_retried_within_retry_timeout() {
     let nginx = Nginx::start();
-    let silent = free_port();
-    let socat = which("socat").expect("socat is needed");
-    let _sleeper = Process(
-        Command::new(socat)
-            .arg(format!("TCP-LISTEN:{silent},bind=127.0.0.1,reuseaddr,fork"))
-            .arg("EXEC:sleep 10")
-            .spawn()
-            .unwrap(),
-    );
-    wait_for_port(silent);
+    let (_sleeper, silent) = socat("EXEC:sleep 10", true);
     let hosts = [
         format!("127.0.0.1:{silent}"),
         format!("127.0.0.1:{}", nginx.port),
@@ -147,16 +137,7 @@ fn a_try_that_times_out_is_retried_within_retry_timeout() {
 
 #[test]
 fn max_requests_overflow_is_answered_503() {
-    let silent = free_port();
-    let socat = which("socat").expect("socat is needed");
-    let _sleeper = Process(
-        Command::new(socat)
-            .arg(format!("TCP-LISTEN:{silent},bind=127.0.0.1,reuseaddr,fork"))
-            .arg("EXEC:sleep 10")
-            .spawn()
-            .unwrap(),
-    );
-    wait_for_port(silent);
+    let (_sleeper, silent) = socat("EXEC:sleep 10", true);
     let breakers = json!({ "circuit_breakers": [{ "max_requests": 1 }] });
     let (_mosn, port) = start(&[format!("127.0.0.1:{silent}")], json!({}), breakers);
     let slow = std::thread::spawn(move || get(port));

@@ -81,17 +81,7 @@ fn proxies_to_nginx_with_thread_per_core_workers_on_a_shared_socket() {
 /// only if the proxy passes the client's half-close on and keeps the other direction open.
 #[test]
 fn a_half_close_passes_through_and_the_answer_still_comes_back() {
-    let backend_port = free_port();
-    let socat = which("socat").expect("socat is needed: run ./scripts/test, which installs it");
-    let child = Command::new(socat)
-        .arg(format!(
-            "TCP-LISTEN:{backend_port},bind=127.0.0.1,reuseaddr,fork"
-        ))
-        .arg("EXEC:wc -c")
-        .spawn()
-        .unwrap();
-    let _socat = Process(child);
-    wait_for_port(backend_port);
+    let (_socat, backend_port) = socat("EXEC:wc -c", true);
     let port = free_port();
     let config = config(
         json!([tcp_proxy_listener("tcp", port, "wc")]),
@@ -317,17 +307,7 @@ fn names_work_for_listeners_and_hosts() {
 /// client is slowed down, rather than the proxy queueing everything.
 #[test]
 fn a_backend_that_does_not_read_slows_the_client_and_memory_stays_bounded() {
-    let backend_port = free_port();
-    let socat = which("socat").expect("socat is needed: run ./scripts/test, which installs it");
-    let child = Command::new(socat)
-        .arg(format!(
-            "TCP-LISTEN:{backend_port},bind=127.0.0.1,reuseaddr"
-        ))
-        .arg("EXEC:sleep 30")
-        .spawn()
-        .unwrap();
-    let _socat = Process(child);
-    wait_for_port(backend_port);
+    let (_socat, backend_port) = socat("EXEC:sleep 30", false);
     let port = free_port();
     let config = config(
         json!([tcp_proxy_listener("tcp", port, "sink")]),

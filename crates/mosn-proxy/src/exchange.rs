@@ -428,18 +428,7 @@ impl<'a> Exchange<'a> {
                 self.buffered_trailers = sink.trailers;
                 Ok(())
             }
-            Err(BodyError::TooLarge) => {
-                self.keep_alive = false;
-                Err(Stop::Reply(Local::TOO_LARGE))
-            }
-            Err(BodyError::Protocol(err)) => {
-                self.keep_alive = false;
-                Err(Stop::Reply(Local {
-                    status: err.status(),
-                    ..Local::BAD_BODY
-                }))
-            }
-            Err(_) => Err(Stop::Close),
+            Err(err) => Err(self.request_body_failed(err)),
         }
     }
 
@@ -523,6 +512,26 @@ impl<'a> Exchange<'a> {
             request.freeze(),
             self.shared.settings.limits,
         );
+    }
+
+    /// What a request body that could not be moved gets: the client's fault is answered and
+    /// ends the connection, an upstream's is a 502, a client gone is a close.
+    fn request_body_failed(&mut self, err: BodyError) -> Stop {
+        match err {
+            BodyError::TooLarge => {
+                self.keep_alive = false;
+                Stop::Reply(Local::TOO_LARGE)
+            }
+            BodyError::Protocol(err) => {
+                self.keep_alive = false;
+                Stop::Reply(Local {
+                    status: err.status(),
+                    ..Local::BAD_BODY
+                })
+            }
+            BodyError::Write => Stop::Reply(Local::UPSTREAM_CLOSED),
+            BodyError::Read | BodyError::Truncated => Stop::Close,
+        }
     }
 
     /// A buffered body as it goes on the wire: as is, or as one chunk with its trailers.
@@ -765,19 +774,7 @@ impl<'a> Exchange<'a> {
         self.body_consumed = true;
         match result {
             Ok(_) => Ok(()),
-            Err(BodyError::TooLarge) => {
-                self.keep_alive = false;
-                Err(Stop::Reply(Local::TOO_LARGE))
-            }
-            Err(BodyError::Protocol(err)) => {
-                self.keep_alive = false;
-                Err(Stop::Reply(Local {
-                    status: err.status(),
-                    ..Local::BAD_BODY
-                }))
-            }
-            Err(BodyError::Write) => Err(Stop::Reply(Local::UPSTREAM_CLOSED)),
-            Err(BodyError::Read | BodyError::Truncated) => Err(Stop::Close),
+            Err(err) => Err(self.request_body_failed(err)),
         }
     }
 

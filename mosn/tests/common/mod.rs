@@ -146,6 +146,20 @@ pub fn which(name: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// socat on a free loopback port, running `exec` for each connection (`fork`) or for one.
+pub fn socat(exec: &str, fork: bool) -> (Process, u16) {
+    let port = free_port();
+    let socat = which("socat").expect("socat is needed: run ./scripts/test, which installs it");
+    let listen = format!(
+        "TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr{}",
+        if fork { ",fork" } else { "" }
+    );
+    let child = Command::new(socat).arg(listen).arg(exec).spawn().unwrap();
+    let process = Process(child);
+    wait_for_port(port);
+    (process, port)
+}
+
 pub fn mosn_bin() -> &'static str {
     env!("CARGO_BIN_EXE_mosn")
 }
