@@ -247,7 +247,7 @@ fn errors_get_their_status() {
         started.elapsed()
     );
 
-        let (_closer, closer) = socat("EXEC:true", true);
+    let (_closer, closer) = socat("EXEC:true", true);
     let (_mosn, port) = start_proxy(&format!("127.0.0.1:{closer}"), json!({}));
     assert_eq!(status(&[&url(port, "/")]), 502, "upstream reset");
 }
@@ -578,4 +578,59 @@ fn python_requests_works_through_the_proxy() {
         nginx.uploaded("from-requests.json").unwrap(),
         br#"{"answer": 42}"#
     );
+}
+
+#[test]
+fn absolute_form_targets_are_routed_by_their_path_and_sent_in_origin_form() {
+    let nginx = Nginx::start();
+    let (_mosn, port) = start_proxy(&format!("127.0.0.1:{}", nginx.port), json!({}));
+    let answer = raw(
+        port,
+        b"GET http://other.example/ HTTP/1.1\r\nHost: ignored\r\nConnection: close\r\n\r\n",
+    );
+    assert!(
+        answer.ends_with("other host\n"),
+        "the target's authority routes: {answer}"
+    );
+    let answer = raw(
+        port,
+        b"GET http://somewhere/index.html HTTP/1.1\r\nConnection: close\r\n\r\n",
+    );
+    assert!(
+        answer.starts_with("HTTP/1.1 200") && answer.ends_with(NGINX_BODY),
+        "{answer}"
+    );
+    assert!(
+        nginx.access_log().contains("\"GET /index.html HTTP/1.1\""),
+        "{}",
+        nginx.access_log()
+    );
+}
+
+#[test]
+fn expect_100_continue_is_answered_before_a_filter_reads_the_body() {
+    let nginx = Nginx::start();
+    let filters = json!({ "stream_filters": [{ "type": "payload_limit", "config": { "max_entity_size": 100000 } }] });
+    let (_mosn, port) = start_proxy(&format!("127.0.0.1:{}", nginx.port), filters);
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), "x".repeat(50_000)).unwrap();
+    let path = file.path().display().to_string();
+    let started = Instant::now();
+    // curl waits 1 s for 100 Continue before sending the body anyway.
+    assert_eq!(
+        status(&[
+            "-T",
+            &path,
+            "-H",
+            "Expect: 100-continue",
+            &url(port, "/upload/expected")
+        ]),
+        201
+    );
+    assert!(
+        started.elapsed() < Duration::from_millis(900),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(nginx.uploaded("expected").unwrap().len(), 50_000);
 }

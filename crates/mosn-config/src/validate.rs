@@ -239,7 +239,7 @@ fn validate_router(
             {
                 diags.warn(
                     &route_path,
-                    "no route, redirect or direct_response: the route matches and answers 404",
+                    "no route, redirect or direct_response: this route is skipped",
                 );
             }
             if let Some(mirror) = &route.request_mirror_policies {

@@ -2,6 +2,7 @@
 //! its framing on the way in and writing the framing of the way out.
 
 use std::io;
+use std::time::Duration;
 
 use bytes::BytesMut;
 use mosn_protocol::http1::chunked::{ChunkedDecoder, Piece, encode_chunk, encode_end};
@@ -36,13 +37,16 @@ pub enum BodyError {
     /// The source ended before the body did.
     Truncated,
     Write,
+    /// Nothing moved for the idle timeout.
+    Idle,
     Protocol(Error),
     TooLarge,
 }
 
-/// Moves the body and returns its size; `limit` (0: none) caps it. Nothing is buffered beyond
-/// one read.
+/// Moves the body and returns its size; `limit` (0: none) caps it, and a read or write that
+/// waits longer than `idle` ends it. Nothing is buffered beyond one read.
 pub async fn forward<S: Source, D: Sink>(
+    idle: Duration,
     kind: BodyKind,
     source: &mut S,
     sink: &mut D,
@@ -103,9 +107,7 @@ pub async fn forward<S: Source, D: Sink>(
             return Err(BodyError::TooLarge);
         }
         if !outgoing.is_empty() {
-            sink.send(&mut outgoing)
-                .await
-                .map_err(|_| BodyError::Write)?;
+            timed(idle, sink.send(&mut outgoing), BodyError::Write).await?;
             outgoing.clear();
         }
         if ended {
@@ -114,19 +116,30 @@ pub async fn forward<S: Source, D: Sink>(
         if !need_more {
             continue;
         }
-        match source.fill().await.map_err(|_| BodyError::Read)? {
+        match timed(idle, source.fill(), BodyError::Read).await? {
             0 if kind == BodyKind::UntilClose => {
                 if out == Out::Chunked {
                     encode_end(&Default::default(), &mut outgoing);
-                    sink.send(&mut outgoing)
-                        .await
-                        .map_err(|_| BodyError::Write)?;
+                    timed(idle, sink.send(&mut outgoing), BodyError::Write).await?;
                 }
                 return Ok(total);
             }
             0 => return Err(BodyError::Truncated),
             _ => {}
         }
+    }
+}
+
+/// `op`, or `failed` if it fails, or `Idle` if it takes longer than `idle`.
+async fn timed<T>(
+    idle: Duration,
+    op: impl Future<Output = io::Result<T>>,
+    failed: BodyError,
+) -> Result<T, BodyError> {
+    match tokio::time::timeout(idle, op).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(_)) => Err(failed),
+        Err(_) => Err(BodyError::Idle),
     }
 }
 
@@ -190,7 +203,17 @@ mod tests {
             buf: BytesMut::new(),
         };
         let mut sink = Collect::default();
-        let result = forward(kind, &mut source, &mut sink, out, limit, &Limits::default()).await;
+        let idle = Duration::from_secs(5);
+        let result = forward(
+            idle,
+            kind,
+            &mut source,
+            &mut sink,
+            out,
+            limit,
+            &Limits::default(),
+        )
+        .await;
         (result, sink, source.buf)
     }
 

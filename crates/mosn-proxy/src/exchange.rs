@@ -25,6 +25,7 @@ use crate::body::{self, BodyError, Out, Sink, Source};
 use crate::downstream::{Downstream, READ_SIZE};
 use crate::phase::Phase;
 use crate::reply::{Local, local_reply};
+use crate::settings::idle_timeout;
 use crate::stream_filter::{
     ReceivePhase, Reply, RequestState, ResponseState, StreamFilterChain, StreamStatus,
 };
@@ -136,8 +137,12 @@ pub struct Exchange<'a> {
     body: BodyKind,
     /// Whether the client's request lets the connection carry another one.
     keep_alive: bool,
+    /// This request was drawn for the route's mirror share.
+    mirror_chosen: bool,
     /// The mirror copy has been sent (once, whatever the retries).
     mirrored: bool,
+    /// `100 Continue` has gone to the client.
+    continue_sent: bool,
     /// The client asks to switch protocols (`Connection: Upgrade`, WebSocket for one).
     upgrade: Option<Bytes>,
     /// The upstream agreed (101): the connection is a byte tunnel now.
@@ -201,7 +206,9 @@ impl<'a> Exchange<'a> {
         Exchange {
             upgrade,
             tunnel: false,
+            mirror_chosen: false,
             mirrored: false,
+            continue_sent: false,
             shared,
             down,
             head,
@@ -292,9 +299,11 @@ impl<'a> Exchange<'a> {
             }
             Phase::DownFilterAfterRoute => {
                 // A mirrored request needs its body twice: read it whole when it is small enough.
-                let mirrored = self.mirror().is_some();
+                self.mirror_chosen = self
+                    .mirror()
+                    .is_some_and(|m| fastrand::u32(0..100) < m.percent);
                 let small = matches!(self.body, BodyKind::Length(n) if n <= BUFFERED_BODY_LIMIT);
-                self.buffer_body(mirrored && small).await?;
+                self.buffer_body(self.mirror_chosen && small).await?;
                 self.receive(ReceivePhase::AfterRoute).await?;
                 Phase::ChooseHost
             }
@@ -406,8 +415,11 @@ impl<'a> Exchange<'a> {
             0 => BUFFERED_BODY_LIMIT,
             limit => limit,
         };
+        self.continue_if_expected().await?;
         let mut sink = Buffer::default();
+        let idle = idle_timeout(self.down.connection.idle_timeout);
         let result = body::forward(
+            idle,
             self.body,
             self.down,
             &mut sink,
@@ -419,11 +431,7 @@ impl<'a> Exchange<'a> {
         self.body_consumed = true;
         match result {
             Ok(_) => {
-                // Trailers can only travel with a chunked body.
-                self.body = match sink.trailers.is_empty() {
-                    true => BodyKind::Length(sink.body.len() as u64),
-                    false => BodyKind::Chunked,
-                };
+                self.record.bytes_received = sink.body.len() as u64;
                 self.buffered_body = Some(sink.body);
                 self.buffered_trailers = sink.trailers;
                 Ok(())
@@ -488,10 +496,9 @@ impl<'a> Exchange<'a> {
     /// Sends a copy of the request to the mirror cluster, for the route's share of requests
     /// whose body is in memory (or that have none).
     fn send_mirror(&self, method: &Bytes, head: &[u8]) {
-        let Some(mirror) = self.mirror() else { return };
-        if fastrand::u32(0..100) >= mirror.percent {
+        let Some(mirror) = self.mirror().filter(|_| self.mirror_chosen) else {
             return;
-        }
+        };
         let body = match (self.buffered_wire(), self.body) {
             (Some(body), _) => body,
             (None, BodyKind::Empty) => BytesMut::new(),
@@ -530,7 +537,17 @@ impl<'a> Exchange<'a> {
                 })
             }
             BodyError::Write => Stop::Reply(Local::UPSTREAM_CLOSED),
-            BodyError::Read | BodyError::Truncated => Stop::Close,
+            BodyError::Read | BodyError::Truncated | BodyError::Idle => Stop::Close,
+        }
+    }
+
+    /// The framing of the body going upstream: a body held in memory is framed by what it holds
+    /// now (filters may have changed it); trailers need chunks.
+    fn outgoing_body_kind(&self) -> BodyKind {
+        match &self.buffered_body {
+            Some(_) if !self.buffered_trailers.is_empty() => BodyKind::Chunked,
+            Some(body) => BodyKind::Length(body.len() as u64),
+            None => self.body,
         }
     }
 
@@ -538,7 +555,7 @@ impl<'a> Exchange<'a> {
     fn buffered_wire(&self) -> Option<BytesMut> {
         let body = self.buffered_body.as_ref()?;
         let mut wire = BytesMut::with_capacity(body.len() + 64);
-        match self.body {
+        match self.outgoing_body_kind() {
             BodyKind::Chunked => {
                 encode_chunk(body, &mut wire);
                 encode_end(&self.buffered_trailers, &mut wire);
@@ -646,6 +663,8 @@ impl<'a> Exchange<'a> {
                         .ok_or(Stop::Reply(Local::OVERFLOW))?;
                     let stream = cluster.connect_host(host).await.map_err(|reason| {
                         tracing::debug!(host = %host.address, "upstream connect failed: {reason}");
+                        // A failed connect counts as a very slow answer for peak EWMA.
+                        host.latency.observe(cluster.connect_timeout);
                         Stop::Reply(Local::CONNECT_FAILED)
                     })?;
                     Pooled {
@@ -669,7 +688,6 @@ impl<'a> Exchange<'a> {
 
     async fn send_request_head(&mut self) -> Result<(), Stop> {
         let mut head = self.upstream_request_head();
-        let expects_continue = self.head.headers.has_token("expect", "100-continue");
         head.headers.remove("expect");
         let mut out = BytesMut::with_capacity(1024);
         encode_request_head(&head, &mut out);
@@ -683,12 +701,19 @@ impl<'a> Exchange<'a> {
             .write_all(&out)
             .await
             .map_err(|_| Stop::Reply(Local::CONNECT_FAILED))?;
-        if expects_continue && !self.body_consumed {
-            // We forward the body whatever the upstream would say: tell the client to send it.
-            let mut go_on = BytesMut::from(&b"HTTP/1.1 100 Continue\r\n\r\n"[..]);
-            self.down.write(&mut go_on).await.map_err(|_| Stop::Close)?;
+        self.continue_if_expected().await
+    }
+
+    /// Tells a client that sent `Expect: 100-continue` to send its body, once, just before the
+    /// proxy reads it (the proxy takes the body whatever the upstream would say).
+    async fn continue_if_expected(&mut self) -> Result<(), Stop> {
+        let expected = self.head.version == Version::Http11
+            && self.head.headers.has_token("expect", "100-continue");
+        if !expected || self.body_consumed || std::mem::replace(&mut self.continue_sent, true) {
+            return Ok(());
         }
-        Ok(())
+        let mut go_on = BytesMut::from(&b"HTTP/1.1 100 Continue\r\n\r\n"[..]);
+        self.down.write(&mut go_on).await.map_err(|_| Stop::Close)
     }
 
     /// The request as the upstream sees it: HTTP/1.1, hop-by-hop fields gone, the route's
@@ -697,6 +722,11 @@ impl<'a> Exchange<'a> {
         let mut head = self.head.clone();
         head.version = Version::Http11;
         remove_hop_by_hop(&mut head.headers);
+        // Upstreams get origin form, and the absolute form's authority as Host.
+        if let Some((authority, origin)) = self.head.absolute_form() {
+            head.target = Bytes::copy_from_slice(origin);
+            head.headers.set("host", Bytes::copy_from_slice(authority));
+        }
         if let Some(protocol) = &self.upgrade {
             head.headers.push("Connection", "Upgrade");
             head.headers.push("Upgrade", protocol.clone());
@@ -735,7 +765,7 @@ impl<'a> Exchange<'a> {
             head.headers.push("Host", authority);
         }
         head.headers.remove("content-length");
-        match self.body {
+        match self.outgoing_body_kind() {
             BodyKind::Length(n) => head.headers.push("Content-Length", n.to_string()),
             BodyKind::Chunked => head.headers.push("Transfer-Encoding", "chunked"),
             BodyKind::Empty | BodyKind::UntilClose => {}
@@ -767,7 +797,8 @@ impl<'a> Exchange<'a> {
             Out::Raw
         };
         let upstream = self.upstream.as_mut().ok_or(Stop::Close)?;
-        let result = body::forward(body, self.down, upstream, out, limit, &limits).await;
+        let idle = idle_timeout(self.down.connection.idle_timeout);
+        let result = body::forward(idle, body, self.down, upstream, out, limit, &limits).await;
         if let Ok(size) = result {
             self.record.bytes_received = size;
         }
@@ -907,11 +938,7 @@ impl<'a> Exchange<'a> {
     async fn send_response_body(&mut self) -> Result<(), Stop> {
         if self.tunnel {
             let upstream = self.upstream.take().ok_or(Stop::Close)?;
-            let idle = self
-                .down
-                .connection
-                .idle_timeout
-                .unwrap_or(crate::settings::IDLE_TIMEOUT);
+            let idle = idle_timeout(self.down.connection.idle_timeout);
             let early = (&self.down.buf[..], &upstream.buf[..]);
             crate::tunnel::tunnel(&self.down.connection.stream, &upstream.stream, early, idle)
                 .await;
@@ -920,7 +947,8 @@ impl<'a> Exchange<'a> {
         let (kind, out, upstream_closes) = self.response_body.take().ok_or(Stop::Close)?;
         let limits = self.shared.settings.limits;
         let upstream = self.upstream.as_mut().ok_or(Stop::Close)?;
-        let result = body::forward(kind, upstream, self.down, out, 0, &limits).await;
+        let idle = idle_timeout(self.down.connection.idle_timeout);
+        let result = body::forward(idle, kind, upstream, self.down, out, 0, &limits).await;
         if let Ok(size) = result {
             self.record.bytes_sent = size;
         }
@@ -975,7 +1003,14 @@ impl<'a> Exchange<'a> {
             !self.keep_alive || !self.body_consumed || self.down.connection.drain.is_draining();
         let headers: Vec<(&str, &str)> = location.map(|l| ("Location", l)).into_iter().collect();
         let mut out = BytesMut::with_capacity(256 + body.len());
-        local_reply(status, body, close, &headers, &mut out);
+        local_reply(
+            status,
+            body,
+            close,
+            self.head.version == Version::Http10,
+            &headers,
+            &mut out,
+        );
         match (self.down.write(&mut out).await, close) {
             (Ok(()), false) => ConnectionNext::KeepAlive,
             _ => ConnectionNext::Close,
@@ -1016,18 +1051,20 @@ fn record_for(info: &mosn_net::ConnectionInfo) -> Record {
     )
 }
 
-/// The Host header, or the authority of an absolute-form target.
+/// The authority of an absolute-form target, which wins over Host (RFC 9112), or Host.
 fn host_of(head: &RequestHead) -> Option<String> {
-    if let Some(host) = head.headers.get_str("host") {
-        return Some(host.to_string());
+    match head.absolute_form() {
+        Some((authority, _)) => Some(String::from_utf8_lossy(authority).into_owned()),
+        None => head.headers.get_str("host").map(str::to_string),
     }
-    let target = std::str::from_utf8(&head.target).ok()?;
-    let rest = target.split_once("://")?.1;
-    Some(rest.split('/').next().unwrap_or(rest).to_string())
 }
 
+/// Replaces the matched prefix (the route matched it, maybe ignoring case) with `rewrite`.
 fn rewrite_prefix(target: &Bytes, prefix: &str, rewrite: &str) -> Bytes {
-    match target.strip_prefix(prefix.as_bytes()) {
+    match target
+        .get(prefix.len()..)
+        .filter(|_| target[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes()))
+    {
         Some(rest) => {
             let mut out = Vec::with_capacity(rewrite.len() + rest.len());
             out.extend_from_slice(rewrite.as_bytes());

@@ -3,6 +3,7 @@
 
 use std::io;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use mosn_protocol::http1::head::parse_response;
@@ -42,10 +43,19 @@ impl Source for Reader<'_> {
 
 /// Sends `request` (an encoded head and its whole body) to a host of `cluster`, in a task of
 /// its own. `method` decides how the response is framed.
+/// A mirror request ends after this, answered or not: nothing waits for it.
+const MIRROR_TIMEOUT: Duration = Duration::from_secs(60);
+
 pub fn spawn(cluster: Arc<Cluster>, method: Bytes, request: Bytes, limits: Limits) {
     tokio::spawn(async move {
-        if let Err(problem) = send(&cluster, &method, &request, &limits).await {
-            tracing::debug!(cluster = %cluster.name, "mirror request failed: {problem}");
+        let sent =
+            tokio::time::timeout(MIRROR_TIMEOUT, send(&cluster, &method, &request, &limits)).await;
+        match sent {
+            Ok(Ok(())) => {}
+            Ok(Err(problem)) => {
+                tracing::debug!(cluster = %cluster.name, "mirror request failed: {problem}")
+            }
+            Err(_) => tracing::debug!(cluster = %cluster.name, "mirror request timed out"),
         }
     });
 }
@@ -100,9 +110,17 @@ async fn send(
         }
     };
     let kind = framing::response_body(method, &head).map_err(|e| e.to_string())?;
-    body::forward(kind, &mut reader, &mut Discard, Out::Raw, 0, limits)
-        .await
-        .map_err(|_| "response body failed")?;
+    body::forward(
+        MIRROR_TIMEOUT,
+        kind,
+        &mut reader,
+        &mut Discard,
+        Out::Raw,
+        0,
+        limits,
+    )
+    .await
+    .map_err(|_| "response body failed")?;
     let reusable = kind != mosn_protocol::http1::BodyKind::UntilClose
         && !head.headers.has_token("connection", "close");
     if reusable && reader.buf.is_empty() && served + 1 < cluster.max_request_per_conn {

@@ -3,11 +3,13 @@
 use bytes::{BufMut, BytesMut};
 use mosn_protocol::http1::encode::reason;
 
-/// A complete response with a text body.
+/// A complete response with a text body. `close` says the connection ends after it; an
+/// HTTP/1.0 client (`http10`) is told when it does not.
 pub fn local_reply(
     status: u16,
     body: &str,
     close: bool,
+    http10: bool,
     extra: &[(&str, &str)],
     dst: &mut BytesMut,
 ) {
@@ -21,6 +23,8 @@ pub fn local_reply(
     dst.put_slice(format!("Content-Length: {}\r\n", body.len()).as_bytes());
     if close {
         dst.put_slice(b"Connection: close\r\n");
+    } else if http10 {
+        dst.put_slice(b"Connection: keep-alive\r\n");
     }
     dst.put_slice(b"\r\n");
     dst.put_slice(body.as_bytes());

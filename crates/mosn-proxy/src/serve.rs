@@ -11,7 +11,7 @@ use tokio::time::Instant;
 use crate::downstream::Downstream;
 use crate::exchange::Exchange;
 use crate::reply::local_reply;
-use crate::settings::IDLE_TIMEOUT;
+use crate::settings::idle_timeout;
 use crate::{ConnectionNext, Shared};
 
 enum HeadError {
@@ -24,7 +24,7 @@ enum HeadError {
 }
 
 pub async fn serve(shared: &Shared, connection: Connection) {
-    let idle_timeout = connection.idle_timeout.unwrap_or(IDLE_TIMEOUT);
+    let idle_timeout = idle_timeout(connection.idle_timeout);
     let mut down = Downstream::new(connection);
     loop {
         let head = match read_head(shared, &mut down, idle_timeout).await {
@@ -107,6 +107,6 @@ fn skip_empty_lines(buf: &mut BytesMut) {
 /// Answers a request that cannot be served with its status, then the connection closes.
 async fn refuse(down: &mut Downstream, status: u16) {
     let mut out = BytesMut::with_capacity(128);
-    local_reply(status, "", true, &[], &mut out);
+    local_reply(status, "", true, false, &[], &mut out);
     let _ = down.write(&mut out).await;
 }

@@ -12,20 +12,23 @@ pub struct DomainIndex {
 }
 
 impl DomainIndex {
-    /// Adds a virtual host's domains; the first virtual host to claim a domain keeps it.
-    pub fn add(&mut self, domain: &str, vhost: usize) {
+    /// Adds a virtual host's domain; the first virtual host to claim a domain keeps it, and
+    /// `false` says this one came too late. `*` and `*:*` are the default.
+    pub fn add(&mut self, domain: &str, vhost: usize) -> bool {
         let domain = domain.to_ascii_lowercase();
-        if domain == "*" {
-            self.default.get_or_insert(vhost);
-        } else if let Some(suffix) = domain.strip_prefix('*') {
-            if !self.wildcard.iter().any(|(s, _)| *s == suffix) {
-                self.wildcard.push((suffix.to_string(), vhost));
-                self.wildcard
-                    .sort_by_key(|(s, _)| std::cmp::Reverse(s.len()));
-            }
-        } else {
-            self.exact.entry(domain).or_insert(vhost);
+        if domain == "*" || domain == "*:*" {
+            return *self.default.get_or_insert(vhost) == vhost;
         }
+        if let Some(suffix) = domain.strip_prefix('*') {
+            if self.wildcard.iter().any(|(s, _)| *s == suffix) {
+                return false;
+            }
+            self.wildcard.push((suffix.to_string(), vhost));
+            self.wildcard
+                .sort_by_key(|(s, _)| std::cmp::Reverse(s.len()));
+            return true;
+        }
+        *self.exact.entry(domain).or_insert(vhost) == vhost
     }
 
     pub fn find(&self, host: &str) -> Option<usize> {
@@ -69,7 +72,8 @@ mod tests {
     #[test]
     fn mosn_priority_order() {
         let mut index = DomainIndex::default();
-        index.add("*", 0);
+        assert!(index.add("*:*", 0));
+        assert!(!index.add("*", 9), "the default is taken");
         index.add("*.example.com", 1);
         index.add("*.example.com:8080", 2);
         index.add("api.example.com", 3);

@@ -46,8 +46,11 @@ impl RouteTable {
         let mut domains = DomainIndex::default();
         let mut vhosts = Vec::new();
         for (i, vhost) in config.virtual_hosts.iter().enumerate() {
-            for domain in &vhost.domains {
-                domains.add(domain, i);
+            for (j, domain) in vhost.domains.iter().enumerate() {
+                if !domains.add(domain, i) {
+                    let at = index(&join(&index(&join(path, "virtual_hosts"), i), "domains"), j);
+                    diags.warn(at, format!("{domain:?} is already a domain of an earlier virtual host, which keeps it"));
+                }
             }
             vhosts.push(virtual_host(
                 vhost,
@@ -101,13 +104,35 @@ fn route_entry(config: &Route, path: &str, diags: &mut Diagnostics) -> Option<Ro
     let matcher = Matcher::new(&config.route_match)
         .map_err(|problem| diags.error(join(path, "match"), problem))
         .ok()?;
+    if config.route_match.dsl_expressions.is_some() {
+        diags.warn(
+            join(path, "match.dsl_expressions"),
+            "dsl_expressions are not supported yet: this route is skipped",
+        );
+        return None;
+    }
     let action = if let Some(direct) = &config.direct_response {
+        if !(100..=599).contains(&direct.status) {
+            diags.error(
+                join(path, "direct_response.status"),
+                format!("{} is not an HTTP status", direct.status),
+            );
+            return None;
+        }
         Action::DirectResponse {
             status: direct.status,
             body: direct.body.clone(),
         }
     } else if let Some(redirect) = &config.redirect {
-        Action::Redirect(Redirect::new(redirect))
+        let redirect = Redirect::new(redirect);
+        if ![301, 302, 303, 307, 308].contains(&redirect.status) {
+            diags.error(
+                join(path, "redirect.response_code"),
+                format!("{} is not a redirect status", redirect.status),
+            );
+            return None;
+        }
+        Action::Redirect(redirect)
     } else if let Some(route) = &config.route {
         let mut forward = ForwardAction::new(route)
             .map_err(|problem| diags.error(join(path, "route"), problem))

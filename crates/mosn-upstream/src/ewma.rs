@@ -6,6 +6,9 @@ use std::time::{Duration, Instant};
 
 /// How far back the average looks.
 const DECAY: Duration = Duration::from_secs(10);
+/// What a host that has not answered yet is assumed to take (linkerd's default RTT), so that a
+/// host never heard from does not look like the fastest.
+const UNKNOWN: f64 = 30_000.0;
 
 #[derive(Debug, Default)]
 pub struct Ewma {
@@ -13,13 +16,13 @@ pub struct Ewma {
 }
 
 impl Ewma {
-    /// The average in microseconds; 0 before the first response.
+    /// The average in microseconds; a default before the first response.
     pub fn get(&self) -> f64 {
         let state = self
             .state
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        state.map_or(0.0, |(value, _)| value)
+        state.map_or(UNKNOWN, |(value, _)| value)
     }
 
     pub fn observe(&self, latency: Duration) {

@@ -39,9 +39,12 @@ impl Http1Pool {
             .idle
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Expired connections close, wherever they are in the stack, and give their slots back.
+        if let Some(limit) = idle_timeout {
+            idle.retain(|c| c.since.elapsed() < limit);
+        }
         while let Some(candidate) = idle.pop() {
-            let expired = idle_timeout.is_some_and(|limit| candidate.since.elapsed() >= limit);
-            if !expired && candidate.stream.is_idle_and_open() {
+            if candidate.stream.is_idle_and_open() {
                 return Some(Pooled {
                     stream: candidate.stream,
                     slots: candidate.slots,

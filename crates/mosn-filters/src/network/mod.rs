@@ -12,7 +12,6 @@ pub type NetworkFilterRegistry = Registry<dyn NetworkFilterFactory, FilterContex
 
 /// MOSN's network filter names this build does not have yet.
 const NOT_YET_SUPPORTED: &[&str] = &[
-    "proxy",
     "udp_proxy",
     "fault_inject",
     "grpc",

@@ -57,6 +57,15 @@ pub fn build(
     diags: &mut Diagnostics,
 ) -> Option<Arc<dyn StreamFilterFactory>> {
     let config: Config = decode(&Value::Object(config.clone()), path, diags)?;
+    if let Some(abort) = &config.abort
+        && !(200..=599).contains(&abort.status)
+    {
+        diags.error(
+            format!("{path}.abort.status"),
+            format!("{} is not an HTTP error status", abort.status),
+        );
+        return None;
+    }
     let headers = Matcher::new(&RouteMatch {
         headers: config.headers,
         ..RouteMatch::default()

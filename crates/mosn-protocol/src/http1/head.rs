@@ -59,9 +59,35 @@ impl RequestHead {
         self.method.as_ref() == method.as_bytes()
     }
 
-    /// The path part of the target (before `?`), for origin-form targets.
-    pub fn path(&self) -> &[u8] {
+    /// For an absolute-form target (`http://host/path?q`): the authority, and the target in
+    /// origin form (`/path?q`, `/` when it has no path).
+    pub fn absolute_form(&self) -> Option<(&[u8], &[u8])> {
         let target = self.target.as_ref();
+        let scheme_end = target.windows(3).position(|w| w == b"://")?;
+        if !target[..scheme_end].iter().all(u8::is_ascii_alphabetic) {
+            return None;
+        }
+        let rest = &target[scheme_end + 3..];
+        let split = rest
+            .iter()
+            .position(|b| *b == b'/' || *b == b'?')
+            .unwrap_or(rest.len());
+        let origin: &[u8] = match &rest[split..] {
+            [] => b"/",
+            origin => origin,
+        };
+        Some((&rest[..split], origin))
+    }
+
+    /// The target in origin form: the target itself, or the path part of an absolute form.
+    pub fn origin_target(&self) -> &[u8] {
+        self.absolute_form()
+            .map_or(self.target.as_ref(), |(_, origin)| origin)
+    }
+
+    /// The path part of the target (before `?`).
+    pub fn path(&self) -> &[u8] {
+        let target = self.origin_target();
         target.split(|b| *b == b'?').next().unwrap_or(target)
     }
 }
@@ -248,6 +274,27 @@ mod tests {
                 .unwrap()
                 .status,
             204
+        );
+    }
+
+    #[test]
+    fn absolute_form_targets_give_their_authority_and_path() {
+        let head = parse(b"GET http://example.com:8080/a/b?c=1 HTTP/1.1\r\nHost: other\r\n\r\n")
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            head.absolute_form(),
+            Some((&b"example.com:8080"[..], &b"/a/b?c=1"[..]))
+        );
+        assert_eq!(head.path(), b"/a/b");
+        let bare = parse(b"GET http://example.com HTTP/1.1\r\n\r\n")
+            .unwrap()
+            .unwrap();
+        assert_eq!(bare.origin_target(), b"/");
+        let origin = parse(b"GET /x://y HTTP/1.1\r\n\r\n").unwrap().unwrap();
+        assert_eq!(
+            (origin.absolute_form(), origin.path()),
+            (None, &b"/x://y"[..])
         );
     }
 

@@ -69,13 +69,6 @@ impl Format {
         Format(segments)
     }
 
-    /// Whether any placeholder reads response headers (so the proxy keeps them).
-    pub fn needs_response_headers(&self) -> bool {
-        self.0
-            .iter()
-            .any(|s| matches!(s, Segment::Var(Variable::ResponseHeader(_))))
-    }
-
     pub fn render(
         &self,
         record: &Record,

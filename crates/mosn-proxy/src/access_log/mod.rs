@@ -32,10 +32,6 @@ impl AccessLog {
         })
     }
 
-    pub fn needs_response_headers(&self) -> bool {
-        self.format.needs_response_headers()
-    }
-
     pub fn log(&self, record: &Record, request: &RequestHead, response: Option<&ResponseHead>) {
         let mut line = String::with_capacity(256);
         self.format.render(record, request, response, &mut line);
