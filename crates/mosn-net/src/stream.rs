@@ -136,11 +136,22 @@ impl Stream {
 
     /// Whether an idle connection can carry another request: the peer has not closed it and has
     /// sent nothing unasked. Looks without blocking and without consuming anything.
+        ///
+    /// The runtime already knows whether anything arrived since the last read drained the socket
+    /// (an end of stream is readable too); only then is the socket asked, so the common case
+    /// costs no syscall. A close that lands after this look is caught by the caller's retry.
     pub fn is_idle_and_open(&self) -> bool {
+        let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+        let std::task::Poll::Ready(Ok(mut guard)) = self.fd.poll_read_ready(&mut context) else {
+            return true; // nothing has happened on it
+        };
         let mut probe = [std::mem::MaybeUninit::<u8>::uninit(); 1];
         match self.fd.get_ref().peek(&mut probe) {
-            Err(err) => err.kind() == io::ErrorKind::WouldBlock,
-            Ok(_) => false, // 0: closed; more: bytes nobody asked for
+            Err(err) if err.kind() == io::ErrorKind::WouldBlock => {
+                guard.clear_ready();
+                true
+            }
+            _ => false, // 0: closed; more: bytes nobody asked for
         }
     }
 

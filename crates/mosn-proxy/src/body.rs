@@ -22,6 +22,38 @@ pub trait Sink {
     fn trailers(&mut self, _trailers: Headers) {}
 }
 
+/// A sink that sends `prefix` (a response head) with the first bytes of the body: one write
+/// where there would be two. [`WithPrefix::finish`] sends it alone when there was no body.
+pub struct WithPrefix<'a, D> {
+    pub prefix: Option<BytesMut>,
+    pub sink: &'a mut D,
+}
+
+impl<D: Sink + Send> Sink for WithPrefix<'_, D> {
+    async fn send(&mut self, data: &mut BytesMut) -> io::Result<()> {
+        match self.prefix.take() {
+            Some(mut prefix) => {
+                prefix.extend_from_slice(data);
+                self.sink.send(&mut prefix).await
+            }
+            None => self.sink.send(data).await,
+        }
+    }
+
+    fn trailers(&mut self, trailers: Headers) {
+        self.sink.trailers(trailers);
+    }
+}
+
+impl<D: Sink + Send> WithPrefix<'_, D> {
+    pub async fn finish(&mut self) -> io::Result<()> {
+        match self.prefix.take() {
+            Some(mut prefix) => self.sink.send(&mut prefix).await,
+            None => Ok(()),
+        }
+    }
+}
+
 /// How the body is framed on the way out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Out {

@@ -21,7 +21,7 @@ use mosn_upstream::resources::{ConnectionSlots, Slot};
 use mosn_upstream::{Cluster, Host};
 
 use crate::access_log::Record;
-use crate::body::{self, BodyError, Out, Sink, Source};
+use crate::body::{self, BodyError, Out, Sink, Source, WithPrefix};
 use crate::downstream::{Downstream, READ_SIZE};
 use crate::phase::Phase;
 use crate::reply::{Local, local_reply};
@@ -178,6 +178,8 @@ pub struct Exchange<'a> {
     /// The trailer fields of a buffered chunked body.
     buffered_trailers: Headers,
     record: Record,
+        /// The encoded response head, waiting to go out with the body.
+    response_head: Option<BytesMut>,
     /// How the response body is framed coming in and going out, and whether the upstream
     /// closes after it.
     response_body: Option<(BodyKind, Out, bool)>,
@@ -235,6 +237,7 @@ impl<'a> Exchange<'a> {
             buffered_body: None,
             buffered_trailers: Headers::default(),
             record,
+                        response_head: None,
             response_body: None,
             close_after: false,
         }
@@ -243,7 +246,7 @@ impl<'a> Exchange<'a> {
     /// Serves the request and logs it; says whether the client connection can carry another.
     pub async fn run(mut self) -> ConnectionNext {
         let next = self.walk().await;
-        self.record.finished = Some(self.record.started.elapsed());
+                self.record.finished = self.elapsed_for_log();
         for log in &self.shared.access_logs {
             log.log(&self.record, &self.head, self.response.as_ref());
         }
@@ -326,7 +329,7 @@ impl<'a> Exchange<'a> {
             }
             // Trailers travel with the chunked body.
             Phase::DownRecvTrailer => {
-                self.record.request_received = Some(self.record.started.elapsed());
+                                self.record.request_received = self.elapsed_for_log();
                 Phase::WaitNotify
             }
             Phase::WaitNotify => match self.wait_response_head().await {
@@ -367,6 +370,12 @@ impl<'a> Exchange<'a> {
             Phase::UpRecvTrailer => Phase::End,
             Phase::End => Phase::End,
         })
+    }
+
+        /// Time since the request began, when an access log will want it (a clock read saved
+    /// otherwise).
+    fn elapsed_for_log(&self) -> Option<std::time::Duration> {
+        (!self.shared.access_logs.is_empty()).then(|| self.record.started.elapsed())
     }
 
     /// A request can go again if nothing of its body was lost: it has none, all of it is in
@@ -674,7 +683,9 @@ impl<'a> Exchange<'a> {
                     }
                 }
             };
-            self.record.upstream_local = stream.local_addr().ok().map(|a| a.to_string());
+                        if !self.shared.access_logs.is_empty() {
+                self.record.upstream_local = stream.local_addr().ok().map(|a| a.to_string());
+            }
             self.upstream = Some(Upstream {
                 stream,
                 slots,
@@ -694,7 +705,9 @@ impl<'a> Exchange<'a> {
         if !std::mem::replace(&mut self.mirrored, true) {
             self.send_mirror(&head.method, &out);
         }
-        self.try_started = Some(std::time::Instant::now());
+                if self.cluster.as_ref().is_some_and(|c| c.tracks_latency()) {
+            self.try_started = Some(std::time::Instant::now());
+        }
         let upstream = self.upstream().await?;
         upstream
             .stream
@@ -844,7 +857,7 @@ impl<'a> Exchange<'a> {
         };
         let result = tokio::time::timeout(timeout, read).await;
         if let Ok(Ok(head)) = result {
-            self.record.response_received = Some(self.record.started.elapsed());
+                        self.record.response_received = self.elapsed_for_log();
             if let (Some(host), Some(sent)) = (&self.host, self.try_started) {
                 host.latency.observe(sent.elapsed());
             }
@@ -904,12 +917,10 @@ impl<'a> Exchange<'a> {
             response.headers.push("Connection", "keep-alive");
         }
         response.version = Version::Http11;
-        let mut out_head = BytesMut::with_capacity(1024);
+                let mut out_head = BytesMut::with_capacity(1024);
         encode_response_head(&response, &mut out_head);
-        self.down
-            .write(&mut out_head)
-            .await
-            .map_err(|_| Stop::Close)?;
+        // Sent with the first bytes of the body (UpRecvData): one write where there would be two.
+        self.response_head = Some(out_head);
         self.response = Some(response);
         self.response_body = Some((kind, out, upstream_closes));
         Ok(())
@@ -948,7 +959,14 @@ impl<'a> Exchange<'a> {
         let limits = self.shared.settings.limits;
         let upstream = self.upstream.as_mut().ok_or(Stop::Close)?;
         let idle = idle_timeout(self.down.connection.idle_timeout);
-        let result = body::forward(idle, kind, upstream, self.down, out, 0, &limits).await;
+                let mut client = WithPrefix {
+            prefix: self.response_head.take(),
+            sink: &mut *self.down,
+        };
+        let mut result = body::forward(idle, kind, upstream, &mut client, out, 0, &limits).await;
+        if result.is_ok() && client.finish().await.is_err() {
+            result = Err(BodyError::Write);
+        }
         if let Ok(size) = result {
             self.record.bytes_sent = size;
         }

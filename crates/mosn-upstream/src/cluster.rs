@@ -89,6 +89,11 @@ impl Cluster {
         }
     }
 
+        /// Whether its balancer uses response latency (LB_PEAK_EWMA), which is then measured.
+    pub fn tracks_latency(&self) -> bool {
+        self.lb_type == "LB_PEAK_EWMA"
+    }
+
     /// The hosts now.
     pub fn hosts(&self) -> Arc<HostSet> {
         self.host_set.load_full()
