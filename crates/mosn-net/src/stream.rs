@@ -136,7 +136,7 @@ impl Stream {
 
     /// Whether an idle connection can carry another request: the peer has not closed it and has
     /// sent nothing unasked. Looks without blocking and without consuming anything.
-        ///
+    ///
     /// The runtime already knows whether anything arrived since the last read drained the socket
     /// (an end of stream is readable too); only then is the socket asked, so the common case
     /// costs no syscall. A close that lands after this look is caught by the caller's retry.

@@ -178,7 +178,7 @@ pub struct Exchange<'a> {
     /// The trailer fields of a buffered chunked body.
     buffered_trailers: Headers,
     record: Record,
-        /// The encoded response head, waiting to go out with the body.
+    /// The encoded response head, waiting to go out with the body.
     response_head: Option<BytesMut>,
     /// How the response body is framed coming in and going out, and whether the upstream
     /// closes after it.
@@ -194,7 +194,7 @@ impl<'a> Exchange<'a> {
         head: RequestHead,
         body: BodyKind,
     ) -> Self {
-        let record = record_for(&down.connection.info);
+        let record = record_for(&down.connection.info, !shared.access_logs.is_empty());
         let keep_alive = match head.version {
             Version::Http11 => !head.headers.has_token("connection", "close"),
             Version::Http10 => head.headers.has_token("connection", "keep-alive"),
@@ -237,7 +237,7 @@ impl<'a> Exchange<'a> {
             buffered_body: None,
             buffered_trailers: Headers::default(),
             record,
-                        response_head: None,
+            response_head: None,
             response_body: None,
             close_after: false,
         }
@@ -246,7 +246,7 @@ impl<'a> Exchange<'a> {
     /// Serves the request and logs it; says whether the client connection can carry another.
     pub async fn run(mut self) -> ConnectionNext {
         let next = self.walk().await;
-                self.record.finished = self.elapsed_for_log();
+        self.record.finished = self.elapsed_for_log();
         for log in &self.shared.access_logs {
             log.log(&self.record, &self.head, self.response.as_ref());
         }
@@ -292,10 +292,10 @@ impl<'a> Exchange<'a> {
                 Phase::MatchRoute
             }
             Phase::MatchRoute => {
-                let host = host_of(&self.head).unwrap_or_default();
+                let host = host_of(&self.head);
                 let table = &self.shared.table;
                 let route = table
-                    .route(&host, &RequestView(&self.head, &self.variables))
+                    .route(host, &RequestView(&self.head, &self.variables))
                     .ok_or(Stop::Reply(Local::NO_ROUTE))?;
                 self.route = Some(route);
                 Phase::DownFilterAfterRoute
@@ -329,7 +329,7 @@ impl<'a> Exchange<'a> {
             }
             // Trailers travel with the chunked body.
             Phase::DownRecvTrailer => {
-                                self.record.request_received = self.elapsed_for_log();
+                self.record.request_received = self.elapsed_for_log();
                 Phase::WaitNotify
             }
             Phase::WaitNotify => match self.wait_response_head().await {
@@ -372,7 +372,7 @@ impl<'a> Exchange<'a> {
         })
     }
 
-        /// Time since the request began, when an access log will want it (a clock read saved
+    /// Time since the request began, when an access log will want it (a clock read saved
     /// otherwise).
     fn elapsed_for_log(&self) -> Option<std::time::Duration> {
         (!self.shared.access_logs.is_empty()).then(|| self.record.started.elapsed())
@@ -683,7 +683,7 @@ impl<'a> Exchange<'a> {
                     }
                 }
             };
-                        if !self.shared.access_logs.is_empty() {
+            if !self.shared.access_logs.is_empty() {
                 self.record.upstream_local = stream.local_addr().ok().map(|a| a.to_string());
             }
             self.upstream = Some(Upstream {
@@ -705,7 +705,7 @@ impl<'a> Exchange<'a> {
         if !std::mem::replace(&mut self.mirrored, true) {
             self.send_mirror(&head.method, &out);
         }
-                if self.cluster.as_ref().is_some_and(|c| c.tracks_latency()) {
+        if self.cluster.as_ref().is_some_and(|c| c.tracks_latency()) {
             self.try_started = Some(std::time::Instant::now());
         }
         let upstream = self.upstream().await?;
@@ -857,7 +857,7 @@ impl<'a> Exchange<'a> {
         };
         let result = tokio::time::timeout(timeout, read).await;
         if let Ok(Ok(head)) = result {
-                        self.record.response_received = self.elapsed_for_log();
+            self.record.response_received = self.elapsed_for_log();
             if let (Some(host), Some(sent)) = (&self.host, self.try_started) {
                 host.latency.observe(sent.elapsed());
             }
@@ -917,7 +917,7 @@ impl<'a> Exchange<'a> {
             response.headers.push("Connection", "keep-alive");
         }
         response.version = Version::Http11;
-                let mut out_head = BytesMut::with_capacity(1024);
+        let mut out_head = BytesMut::with_capacity(1024);
         encode_response_head(&response, &mut out_head);
         // Sent with the first bytes of the body (UpRecvData): one write where there would be two.
         self.response_head = Some(out_head);
@@ -959,7 +959,7 @@ impl<'a> Exchange<'a> {
         let limits = self.shared.settings.limits;
         let upstream = self.upstream.as_mut().ok_or(Stop::Close)?;
         let idle = idle_timeout(self.down.connection.idle_timeout);
-                let mut client = WithPrefix {
+        let mut client = WithPrefix {
             prefix: self.response_head.take(),
             sink: &mut *self.down,
         };
@@ -1003,9 +1003,8 @@ impl<'a> Exchange<'a> {
         match action {
             Some(Action::DirectResponse { status, body }) => self.reply(*status, body, None).await,
             Some(Action::Redirect(redirect)) => {
-                let host = host_of(&self.head).unwrap_or_default();
                 let target = String::from_utf8_lossy(&self.head.target).into_owned();
-                let location = redirect.location(&host, &target);
+                let location = redirect.location(host_of(&self.head), &target);
                 self.reply(redirect.status, "", Some(&location)).await
             }
             _ => ConnectionNext::Close,
@@ -1060,21 +1059,31 @@ fn cookie_value<'h>(headers: &'h Headers, name: &str) -> Option<&'h [u8]> {
         })
 }
 
-fn record_for(info: &mosn_net::ConnectionInfo) -> Record {
+/// The access log record; the addresses are formatted only when a log will print them.
+fn record_for(info: &mosn_net::ConnectionInfo, logging: bool) -> Record {
+    let text = |address: &mosn_net::Address| {
+        if logging {
+            address.to_string()
+        } else {
+            String::new()
+        }
+    };
     Record::new(
         info.id,
         std::sync::Arc::clone(&info.listener),
-        info.local.to_string(),
-        info.remote.to_string(),
+        text(&info.local),
+        text(&info.remote),
     )
 }
 
-/// The authority of an absolute-form target, which wins over Host (RFC 9112), or Host.
-fn host_of(head: &RequestHead) -> Option<String> {
-    match head.absolute_form() {
-        Some((authority, _)) => Some(String::from_utf8_lossy(authority).into_owned()),
-        None => head.headers.get_str("host").map(str::to_string),
-    }
+/// The authority of an absolute-form target, which wins over Host (RFC 9112), or Host; empty
+/// when there is neither (or it is not text).
+fn host_of(head: &RequestHead) -> &str {
+    let host = match head.absolute_form() {
+        Some((authority, _)) => authority,
+        None => head.headers.get("host").unwrap_or_default(),
+    };
+    std::str::from_utf8(host).unwrap_or_default()
 }
 
 /// Replaces the matched prefix (the route matched it, maybe ignoring case) with `rewrite`.

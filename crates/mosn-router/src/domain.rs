@@ -32,6 +32,9 @@ impl DomainIndex {
     }
 
     pub fn find(&self, host: &str) -> Option<usize> {
+        if self.exact.is_empty() && self.wildcard.is_empty() {
+            return self.default; // `*` alone, the common case: nothing to compare
+        }
         let host = host.to_ascii_lowercase();
         let without_port = strip_port(&host);
         let has_port = without_port.len() != host.len();

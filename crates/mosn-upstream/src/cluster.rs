@@ -89,7 +89,7 @@ impl Cluster {
         }
     }
 
-        /// Whether its balancer uses response latency (LB_PEAK_EWMA), which is then measured.
+    /// Whether its balancer uses response latency (LB_PEAK_EWMA), which is then measured.
     pub fn tracks_latency(&self) -> bool {
         self.lb_type == "LB_PEAK_EWMA"
     }

@@ -162,17 +162,13 @@ pub fn parse_request(buf: &mut BytesMut, limits: &Limits) -> Result<Option<Reque
     if target.len() > limits.max_request_line {
         return Err(Error::Malformed("the request line is too long"));
     }
-    let fields: Vec<_> = request
-        .headers
-        .iter()
-        .map(|h| (range_in(buf, h.name.as_bytes()), range_in(buf, h.value)))
-        .collect();
+    let fields = FieldSpans::of(buf, request.headers);
     let head = buf.split_to(length).freeze();
     Ok(Some(RequestHead {
         method: head.slice(method),
         target: head.slice(target),
         version,
-        headers: headers_from(&head, fields),
+        headers: fields.headers(&head),
     }))
 }
 
@@ -194,26 +190,49 @@ pub fn parse_response(buf: &mut BytesMut, limits: &Limits) -> Result<Option<Resp
     let version = version(response.version)?;
     let status = response.code.ok_or(Error::Malformed("no status"))?;
     let reason = range_in(buf, response.reason.unwrap_or_default().as_bytes());
-    let fields: Vec<_> = response
-        .headers
-        .iter()
-        .map(|h| (range_in(buf, h.name.as_bytes()), range_in(buf, h.value)))
-        .collect();
+    let fields = FieldSpans::of(buf, response.headers);
     let head = buf.split_to(length).freeze();
     Ok(Some(ResponseHead {
         version,
         status,
         reason: head.slice(reason),
-        headers: headers_from(&head, fields),
+        headers: fields.headers(&head),
     }))
 }
 
-fn headers_from(head: &Bytes, fields: Vec<(Range<usize>, Range<usize>)>) -> Headers {
-    let mut headers = Headers::default();
-    for (name, value) in fields {
-        headers.push(head.slice(name), head.slice(value));
+/// Where each field's name and value lie in the parsed bytes, kept on the stack between parsing
+/// (which borrows the buffer) and slicing the frozen head.
+struct FieldSpans {
+    spans: [(usize, usize, usize, usize); MAX_HEADERS],
+    len: usize,
+}
+
+impl FieldSpans {
+    fn of(base: &[u8], fields: &[httparse::Header<'_>]) -> FieldSpans {
+        let mut spans = [(0, 0, 0, 0); MAX_HEADERS];
+        for (span, field) in spans.iter_mut().zip(fields) {
+            let (name, value) = (
+                range_in(base, field.name.as_bytes()),
+                range_in(base, field.value),
+            );
+            *span = (name.start, name.end, value.start, value.end);
+        }
+        FieldSpans {
+            spans,
+            len: fields.len().min(MAX_HEADERS),
+        }
     }
-    headers
+
+    fn headers(&self, head: &Bytes) -> Headers {
+        let mut headers = Headers::with_capacity(self.len);
+        for (name_start, name_end, value_start, value_end) in &self.spans[..self.len] {
+            headers.push(
+                head.slice(*name_start..*name_end),
+                head.slice(*value_start..*value_end),
+            );
+        }
+        headers
+    }
 }
 
 /// Parses trailer fields (a header block without a start line) at the front of `buf`.
@@ -225,17 +244,13 @@ pub fn parse_fields(buf: &mut BytesMut, limits: &Limits) -> Result<Option<Header
                 check_partial(buf, limits, None)?;
                 return Ok(None);
             }
-            Ok(httparse::Status::Complete((length, parsed))) => (
-                length,
-                parsed
-                    .iter()
-                    .map(|h| (range_in(buf, h.name.as_bytes()), range_in(buf, h.value)))
-                    .collect(),
-            ),
+            Ok(httparse::Status::Complete((length, parsed))) => {
+                (length, FieldSpans::of(buf, parsed))
+            }
             Err(err) => return Err(malformed(err, limits)),
         };
     let block = buf.split_to(length).freeze();
-    Ok(Some(headers_from(&block, fields)))
+    Ok(Some(fields.headers(&block)))
 }
 
 #[cfg(test)]

@@ -9,6 +9,12 @@ pub struct Headers {
 }
 
 impl Headers {
+    pub fn with_capacity(capacity: usize) -> Headers {
+        Headers {
+            fields: Vec::with_capacity(capacity),
+        }
+    }
+
     pub fn push(&mut self, name: impl Into<Bytes>, value: impl Into<Bytes>) {
         self.fields.push((name.into(), value.into()));
     }
