@@ -5,6 +5,8 @@ Templates use string.Template placeholders:
   ${PORT} listen port, ${BACKEND_PORT} backend port, ${ADMIN_PORT} admin port,
   ${DIR} a private working dir for the proxy (logs, pid files).
 To add a case: add a Case below and a directory of templates beside tcp_proxy/.
+Cases that differ only in path and wrk arguments share one template directory
+(`templates`): the four HTTP/1.1 cases all use cases/http1/.
 """
 import os
 from dataclasses import dataclass
@@ -19,10 +21,11 @@ class Case:
     path: str = "/"            # request path; the backend serves BODIES[path]
     wrk_args: tuple = ()       # extra wrk arguments (e.g. -s script.lua, -H header)
     connections: int = 32      # default wrk -c
+    templates: str = ""        # template dir under cases/ (default: the case's name)
 
     @property
     def dir(self):
-        return os.path.join(HERE, "cases", self.name)
+        return os.path.join(HERE, "cases", self.templates or self.name)
 
     def template(self, peer):
         """Path of the peer's config template, or None if the case has none."""
@@ -32,4 +35,14 @@ class Case:
 
 CASES = {c.name: c for c in [
     Case("tcp_proxy", "L4 TCP forwarding; HTTP/1.1 keep-alive GET of a 127-byte body"),
+    Case("http1", "HTTP/1.1 proxy; keep-alive GET of a 127-byte body"),
+    Case("http1_4k", "HTTP/1.1 proxy; keep-alive GET of a 4 KiB body",
+         path="/4k", templates="http1"),
+    Case("http1_64k", "HTTP/1.1 proxy; keep-alive GET of a 64 KiB body",
+         path="/64k", templates="http1"),
+    # wrk reconnects after every response that is not keep-alive, so each request
+    # opens a new client connection (the proxies still pool upstream connections).
+    Case("http1_newconn", "HTTP/1.1 proxy; a new client connection per request "
+         "(Connection: close), 127-byte body",
+         wrk_args=("-H", "Connection: close"), templates="http1"),
 ]}

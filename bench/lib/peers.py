@@ -37,18 +37,21 @@ class Peer:
     find: Callable[[], str]          # default binary path (None if missing)
     argv: Callable[[str, str, str], list]  # (binary, config path, workdir) -> argv
     version: Callable[[str], list]   # binary -> argv printing its version
+    check: Callable[[str, str], list] = None  # (binary, config path) -> argv checking it
 
 
 PEERS = {p.name: p for p in [
     Peer("mosn", "mosn.json",
          lambda: os.path.join(REPO, "target", "release", "mosn"),
          lambda b, cfg, d: [b, "start", "-c", cfg],
-         lambda b: [b, "version"]),
+         lambda b: [b, "version"],
+         lambda b, cfg: [b, "check", "-c", cfg]),
     # The same binary with the thread-per-core IO model (use_netpoll_mode: true).
     Peer("mosn-tpc", "mosn-tpc.json",
          lambda: os.path.join(REPO, "target", "release", "mosn"),
          lambda b, cfg, d: [b, "start", "-c", cfg],
-         lambda b: [b, "version"]),
+         lambda b: [b, "version"],
+         lambda b, cfg: [b, "check", "-c", cfg]),
     Peer("haproxy", "haproxy.cfg", lambda: _which("haproxy"),
          # -db: foreground, no master/worker; one process whose PID we measure
          lambda b, cfg, d: [b, "-db", "-f", cfg],

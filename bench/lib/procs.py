@@ -4,6 +4,7 @@ Everything started goes through Procs, which stops it by PID on exit.
 """
 import ctypes
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -27,6 +28,15 @@ def free_ports(n):
 def pinned(cpu, argv):
     """argv run on one CPU; taskset execs, so the PID is the program's own."""
     return ["taskset", "-c", str(cpu)] + [str(a) for a in argv]
+
+
+def raise_nofile(want=8192):
+    """Raise our soft RLIMIT_NOFILE to `want` (capped by the hard limit), so that the
+    proxies we start, which inherit it, can hold thousands of connections."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE,
+                           (want if hard == resource.RLIM_INFINITY else min(want, hard), hard))
 
 
 def cpus_allowed(pid):

@@ -2,6 +2,7 @@
 import os
 import shutil
 import string
+import subprocess
 import sys
 import tempfile
 import time
@@ -55,6 +56,12 @@ def select_peers(names, explicit, binaries, case):
     return chosen
 
 
+def failed(name, err, workdir):
+    """A BenchError about proxy `name`, with the tail of its output."""
+    out = procs.tail(os.path.join(workdir, name, "output.log"))
+    return BenchError(f"{name}: {err}" + (f"\n{name} output:\n{out}" if out else ""))
+
+
 def check_response(url, expected, tries=50):
     """GET url until it returns the expected body (bounded)."""
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -83,6 +90,11 @@ def start_proxy(pr, peer, binary, template, workdir, backend_port, cpu):
     cfg = os.path.join(d, os.path.basename(template))
     with open(cfg, "w") as f:
         f.write(text)
+    if peer.check:  # surface config warnings (e.g. a filter this build skips)
+        r = subprocess.run(peer.check(binary, cfg), capture_output=True, text=True, timeout=30)
+        said = (r.stdout + r.stderr).strip()
+        if r.returncode or "0 errors, 0 warnings" not in said:
+            log(f"{peer.name} config check (exit {r.returncode}):\n{said}")
     argv = procs.pinned(cpu, peer.argv(binary, cfg, d))
     pid = pr.start(peer.name, argv, os.path.join(d, "output.log"), port)
     allowed = procs.cpus_allowed(pid)
@@ -122,6 +134,7 @@ def measure_once(name, pid, url, args, case, alive):
 def run(args):
     case = CASES[args.case]
     procs.exit_on_signals()
+    procs.raise_nofile()
     os.sched_setaffinity(0, {args.load_cpu})  # the harness itself stays off the proxy CPU
     explicit = args.proxies is not None
     names = args.proxies.split(",") if explicit else DEFAULT
@@ -151,7 +164,10 @@ def run(args):
             versions[peer.name] = version(peer, binary)
             targets.append((peer.name, pid, port))
         for name, _, port in targets:
-            check_response(f"http://127.0.0.1:{port}{case.path}", body)
+            try:
+                check_response(f"http://127.0.0.1:{port}{case.path}", body)
+            except BenchError as e:
+                raise failed(name, e, workdir) from None
         commands["load"] = " ".join(procs.pinned(args.load_cpu, load.wrk_argv(
             "http://127.0.0.1:PORT" + case.path, args.duration, args.connections,
             extra=case.wrk_args)))
