@@ -25,9 +25,11 @@ enum HeadError {
 
 pub async fn serve(shared: &Shared, connection: Connection) {
     let idle_timeout = idle_timeout(connection.idle_timeout);
+    // Its own handle on the drain signal: waiting on it while reading needs no clone per request.
+    let mut drain = connection.drain.clone();
     let mut down = Downstream::new(connection);
     loop {
-        let head = match read_head(shared, &mut down, idle_timeout).await {
+        let head = match read_head(shared, &mut down, &mut drain, idle_timeout).await {
             Ok(head) => head,
             Err(HeadError::Gone) => return,
             Err(HeadError::Timeout) => return refuse(&mut down, 408).await,
@@ -63,6 +65,7 @@ pub async fn serve(shared: &Shared, connection: Connection) {
 async fn read_head(
     shared: &Shared,
     down: &mut Downstream,
+    drain: &mut mosn_net::drain::Drain,
     idle_timeout: std::time::Duration,
 ) -> Result<RequestHead, HeadError> {
     let limits = &shared.settings.limits;
@@ -79,7 +82,6 @@ async fn read_head(
             Some(start) => start + shared.settings.header_timeout,
             None => Instant::now() + idle_timeout,
         };
-        let mut drain = down.connection.drain.clone();
         let read = tokio::select! {
             read = tokio::time::timeout_at(deadline, down.read()) => read,
             () = drain.signaled(), if started.is_none() => return Err(HeadError::Gone),

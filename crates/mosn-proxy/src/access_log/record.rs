@@ -27,14 +27,21 @@ pub struct Record {
 }
 
 impl Record {
+    /// `addresses` (local, remote) are `None` when nothing will be logged: the wall clock is not
+    /// read then either.
     pub fn new(
         connection_id: u64,
         listener: Arc<str>,
-        downstream_local: String,
-        downstream_remote: String,
+        addresses: Option<(String, String)>,
     ) -> Record {
+        let start = if addresses.is_some() {
+            SystemTime::now()
+        } else {
+            SystemTime::UNIX_EPOCH
+        };
+        let (downstream_local, downstream_remote) = addresses.unwrap_or_default();
         Record {
-            start: SystemTime::now(),
+            start,
             started: Instant::now(),
             request_received: None,
             response_received: None,
