@@ -1061,19 +1061,8 @@ fn cookie_value<'h>(headers: &'h Headers, name: &str) -> Option<&'h [u8]> {
 
 /// The access log record; the addresses are formatted only when a log will print them.
 fn record_for(info: &mosn_net::ConnectionInfo, logging: bool) -> Record {
-    let text = |address: &mosn_net::Address| {
-        if logging {
-            address.to_string()
-        } else {
-            String::new()
-        }
-    };
-    Record::new(
-        info.id,
-        std::sync::Arc::clone(&info.listener),
-        text(&info.local),
-        text(&info.remote),
-    )
+    let addresses = logging.then(|| (info.local.to_string(), info.remote.to_string()));
+    Record::new(info.id, std::sync::Arc::clone(&info.listener), addresses)
 }
 
 /// The authority of an absolute-form target, which wins over Host (RFC 9112), or Host; empty
