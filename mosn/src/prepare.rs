@@ -155,6 +155,14 @@ fn listener_spec(
                 .build(f, context, &index(&join(&chain_path, "filters"), i), diags)
         })
         .collect();
+    let network_chain = FilterChainFactory::new(factories);
+    if !network_chain.serves_connections() {
+        // MOSN accepts such a listener and closes every connection it gets: refuse it instead.
+        diags.error(
+            join(&chain_path, "filters"),
+            "no filter here serves connections (tcp_proxy or proxy); those listed were skipped",
+        );
+    }
     // Validation has said why a listener without a usable address is left out; its filters
     // were still built above, so that their problems are reported too.
     let address = listener.listen_address().ok()?;
@@ -166,7 +174,7 @@ fn listener_spec(
         address,
         reuseport: listener.reuseport,
         listener_filters,
-        chain: FilterChainFactory::new(factories),
+        chain: network_chain,
         idle_timeout: listener.connection_idle_timeout.map(|d| d.get()),
         stats: Arc::new(ListenerStats::default()),
     })

@@ -120,6 +120,11 @@ impl FilterChainFactory {
         FilterChainFactory { factories }
     }
 
+    /// Whether a connection would have a filter to serve it (else it is accepted and closed).
+    pub fn serves_connections(&self) -> bool {
+        self.build().terminal.is_some()
+    }
+
     pub fn build(&self) -> ChainBuilder {
         let mut chain = ChainBuilder::default();
         for factory in &self.factories {

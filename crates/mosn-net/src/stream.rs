@@ -97,8 +97,15 @@ impl Stream {
     /// Reads what is available into the spare capacity of `buf` (which must have some);
     /// `Ok(0)` is end of stream.
     pub async fn read_buf(&self, buf: &mut BytesMut) -> io::Result<usize> {
+        self.read_reserving(buf, 0).await
+    }
+
+    /// Like [`Stream::read_buf`], but makes room for `chunk` bytes only once the socket is
+    /// readable: a connection waiting for its next request holds no buffer.
+    pub async fn read_reserving(&self, buf: &mut BytesMut, chunk: usize) -> io::Result<usize> {
         loop {
             let mut guard = self.fd.readable().await?;
+            buf.reserve(chunk);
             let spare = buf.capacity() - buf.len();
             match guard.try_io(|fd| recv_into(fd.get_ref(), buf)) {
                 Ok(Ok(n)) => {

@@ -20,7 +20,7 @@ impl Downstream {
     pub fn new(connection: Connection) -> Downstream {
         Downstream {
             connection,
-            buf: BytesMut::with_capacity(READ_SIZE),
+            buf: BytesMut::new(),
             scratch: BytesMut::new(),
         }
     }
@@ -30,16 +30,31 @@ impl Downstream {
     pub async fn read(&mut self) -> io::Result<usize> {
         let connection = &mut self.connection;
         if connection.read_filters.is_empty() {
-            self.buf.reserve(READ_SIZE);
-            return connection.stream.read_buf(&mut self.buf).await;
+            return connection
+                .stream
+                .read_reserving(&mut self.buf, READ_SIZE)
+                .await;
         }
-        self.scratch.reserve(READ_SIZE);
-        let n = connection.stream.read_buf(&mut self.scratch).await?;
+        let n = connection
+            .stream
+            .read_reserving(&mut self.scratch, READ_SIZE)
+            .await?;
         if connection.read_filters.on_data(&mut self.scratch, n == 0) == FilterStatus::Continue {
             self.buf.extend_from_slice(&self.scratch);
             self.scratch.clear();
         }
         Ok(n)
+    }
+
+    /// Gives back the read buffers' memory when they hold nothing: for a connection about to
+    /// wait for its next request.
+    pub fn release_buffers(&mut self) {
+        if self.buf.is_empty() {
+            self.buf = BytesMut::new();
+        }
+        if self.scratch.is_empty() {
+            self.scratch = BytesMut::new();
+        }
     }
 
     pub async fn write(&mut self, data: &mut BytesMut) -> io::Result<()> {

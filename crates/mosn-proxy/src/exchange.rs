@@ -22,7 +22,7 @@ use mosn_upstream::{Cluster, Host};
 
 use crate::access_log::Record;
 use crate::body::{self, BodyError, Out, Sink, Source, WithPrefix};
-use crate::downstream::{Downstream, READ_SIZE};
+use crate::downstream::Downstream;
 use crate::phase::Phase;
 use crate::reply::{Local, local_reply};
 use crate::settings::idle_timeout;
@@ -46,9 +46,11 @@ impl Source for Upstream {
         &mut self.buf
     }
 
+    /// Upstream reads are large: response bodies are most of what moves.
     async fn fill(&mut self) -> io::Result<usize> {
-        self.buf.reserve(READ_SIZE);
-        self.stream.read_buf(&mut self.buf).await
+        self.stream
+            .read_reserving(&mut self.buf, UPSTREAM_READ_SIZE)
+            .await
     }
 }
 
@@ -85,6 +87,9 @@ enum Stop {
     /// Nothing can be said any more (the response has started, or a side is gone): close.
     Close,
 }
+
+/// Read size on upstream connections.
+const UPSTREAM_READ_SIZE: usize = 64 * 1024;
 
 /// How much of a request body is held in memory for filters when the proxy sets no limit.
 const BUFFERED_BODY_LIMIT: u64 = 4 * 1024 * 1024;

@@ -36,8 +36,7 @@ impl Source for Reader<'_> {
     }
 
     async fn fill(&mut self) -> io::Result<usize> {
-        self.buf.reserve(READ_SIZE);
-        self.stream.read_buf(&mut self.buf).await
+        self.stream.read_reserving(&mut self.buf, READ_SIZE).await
     }
 }
 

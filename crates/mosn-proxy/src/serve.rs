@@ -56,6 +56,7 @@ pub async fn serve(shared: &Shared, connection: Connection) {
         if Exchange::new(shared, &mut down, head, body).run().await == ConnectionNext::Close {
             return;
         }
+        down.release_buffers();
     }
 }
 
