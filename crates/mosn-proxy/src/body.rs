@@ -29,12 +29,19 @@ pub struct WithPrefix<'a, D> {
     pub sink: &'a mut D,
 }
 
+/// Above this, joining the body to the head costs more (a copy) than the write it saves.
+const JOIN_LIMIT: usize = 4 * 1024;
+
 impl<D: Sink + Send> Sink for WithPrefix<'_, D> {
     async fn send(&mut self, data: &mut BytesMut) -> io::Result<()> {
         match self.prefix.take() {
-            Some(mut prefix) => {
+            Some(mut prefix) if data.len() <= JOIN_LIMIT => {
                 prefix.extend_from_slice(data);
                 self.sink.send(&mut prefix).await
+            }
+            Some(mut prefix) => {
+                self.sink.send(&mut prefix).await?;
+                self.sink.send(data).await
             }
             None => self.sink.send(data).await,
         }
