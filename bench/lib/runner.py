@@ -1,4 +1,5 @@
 """One benchmark run: start backend and proxies, warm up, interleave measured rounds."""
+import fcntl
 import os
 import shutil
 import string
@@ -29,6 +30,38 @@ def wait_until_quiet(max_wait):
             raise BenchError(f"cargo/rustc still running after {max_wait}s: {busy}")
         log(f"waiting for build processes to finish: {' '.join(busy)}")
         time.sleep(10)
+
+
+LOCK = os.path.join(tempfile.gettempdir(), "mosn-bench.lock")
+
+
+def take_machine(max_wait):
+    """Lock out other benchmarks (bench/run, bench/idle_rss) for this run: two at once
+    would share the CPUs. Waits (bounded) while another one holds the lock. Keep the
+    returned file open for the whole run; the lock goes with the process."""
+    f = open(LOCK, "a+")
+    deadline = time.monotonic() + max_wait
+    while True:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                f.close()
+                raise BenchError(f"another benchmark still holds {LOCK} after {max_wait}s")
+            f.seek(0)
+            log(f"waiting for another benchmark to finish (pid {f.read().strip() or '?'})")
+            time.sleep(10)
+    f.truncate(0)
+    f.write(f"{os.getpid()}\n")
+    f.flush()
+    return f
+
+
+def built(binary):
+    """Path and mtime of a binary (mosn may be rebuilt between runs)."""
+    mtime = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(os.stat(binary).st_mtime))
+    return {"path": binary, "mtime": mtime}
 
 
 def select_peers(names, explicit, binaries, case):
@@ -141,12 +174,13 @@ def run(args):
     chosen = select_peers(names, explicit, args.binaries, case)
     if not chosen and args.no_direct:
         raise BenchError("nothing to measure")
+    lock = take_machine(args.max_wait)  # noqa: F841 (held until the run ends)
     wait_until_quiet(args.max_wait)
     body = backend.BODIES[case.path]
 
     workdir = tempfile.mkdtemp(prefix="mosn-bench-")
     pr = procs.Procs()
-    targets, commands, versions, configs = [], {}, {}, {}
+    targets, commands, versions, configs, binaries = [], {}, {}, {}, {}
     runs = []
     try:
         backend_port = procs.free_ports(1)[0]
@@ -162,6 +196,7 @@ def run(args):
             log(f"started {peer.name} pid {pid} on 127.0.0.1:{port}: {' '.join(argv)}")
             commands[peer.name] = " ".join(argv)
             versions[peer.name] = version(peer, binary)
+            binaries[peer.name] = built(binary)
             targets.append((peer.name, pid, port))
         for name, _, port in targets:
             try:
@@ -198,7 +233,8 @@ def run(args):
             "duration": args.duration, "warmup": args.warmup,
             "connections": args.connections, "proxy_cpu": args.proxy_cpu,
             "load_cpu": args.load_cpu, "subject": args.subject,
-            "commands": commands, "versions": versions, "configs": configs,
+            "commands": commands, "versions": versions, "binaries": binaries,
+            "configs": configs,
             "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "nproc": os.cpu_count(),
             "loadavg_end": open("/proc/loadavg").read().split()[:3]}
     return meta, runs, [t[0] for t in targets]
