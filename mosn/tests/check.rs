@@ -97,7 +97,7 @@ fn every_error_is_reported_at_once_with_its_path() {
         "error: servers[0].listeners[0].filter_chains[0].filters[0].config.cluster: cluster \"nope\" does not exist",
         "error: servers[0].listeners[1].filter_chains[0]: tls_context and tls_context_set are both set",
         "error: servers[0].listeners[1].filter_chains[0].filters[0].config.router_config_name: router \"missing\" does not exist",
-                "error: servers[0].listeners[2].filter_chains: a listener needs exactly one filter chain",
+        "error: servers[0].listeners[2].filter_chains: a listener needs exactly one filter chain",
         "error: servers[0].listeners[1].filter_chains[0].filters: no filter here serves connections",
         "error: servers[0].routers[0].virtual_hosts[0].routers[0].route.cluster_name: cluster \"ghost\" does not exist",
         "error: cluster_manager.clusters[1].hosts[0].address: invalid address \"10.0.0.1\"",
