@@ -10,7 +10,7 @@ use mosn_config::diagnostics::join;
 use mosn_config::model;
 use mosn_net::Stream;
 
-use crate::host::{Host, HostStats};
+use crate::host::Host;
 use crate::lb::{LbContext, LoadBalancer, for_lb_type};
 use crate::resources::Resources;
 
@@ -130,11 +130,9 @@ impl Cluster {
             tried.push(Arc::clone(&host));
             match self.connect_host(&host).await {
                 Ok(stream) => {
-                    HostStats::count(&host.stats.connections_total);
                     return Ok((stream, host));
                 }
                 Err(reason) => {
-                    HostStats::count(&host.stats.connect_failures);
                     tracing::debug!(cluster = %self.name, host = %host.address, "connect failed: {reason}");
                     last_error = ConnectError::Failed {
                         host: host.address.to_string(),

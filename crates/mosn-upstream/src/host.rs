@@ -1,7 +1,5 @@
 //! An upstream host and its counters.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use mosn_config::address::{UpstreamAddress, parse_upstream_address};
 use mosn_config::defaults::STRICT_DNS_PORT;
 use mosn_config::model;
@@ -20,25 +18,12 @@ pub struct Host {
     pub hostname: String,
     pub weight: u32,
     pub metadata: Option<Value>,
-    pub stats: HostStats,
     pub http1_pool: Http1Pool,
     /// Requests in flight to this host (least request, peak EWMA).
     pub requests: Arc<Limit>,
     /// Connections open to this host (least connection).
     pub connections: Arc<Limit>,
     pub latency: Ewma,
-}
-
-#[derive(Debug, Default)]
-pub struct HostStats {
-    pub connections_total: AtomicU64,
-    pub connect_failures: AtomicU64,
-}
-
-impl HostStats {
-    pub fn count(counter: &AtomicU64) {
-        counter.fetch_add(1, Ordering::Relaxed);
-    }
 }
 
 impl Host {
@@ -52,7 +37,6 @@ impl Host {
             hostname: host.hostname.clone(),
             weight: host.effective_weight(),
             metadata: host.metadata.clone(),
-            stats: HostStats::default(),
             http1_pool: Http1Pool::default(),
             requests: Arc::new(Limit::default()),
             connections: Arc::new(Limit::default()),
