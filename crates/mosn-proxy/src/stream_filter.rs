@@ -111,10 +111,6 @@ impl StreamFilterChain {
         chain
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.receivers.is_empty() && self.senders.is_empty()
-    }
-
     pub fn wants_request_body(&self) -> bool {
         self.receivers.iter().any(|f| f.wants_body())
     }

@@ -43,8 +43,4 @@ impl HeaderMutations {
             response_remove: response_remove.to_vec(),
         }
     }
-
-    pub fn is_empty(&self) -> bool {
-        *self == HeaderMutations::default()
-    }
 }

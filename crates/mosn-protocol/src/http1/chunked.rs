@@ -33,10 +33,6 @@ enum State {
 }
 
 impl ChunkedDecoder {
-    pub fn is_done(&self) -> bool {
-        self.state == State::Done
-    }
-
     /// Takes the next piece from the front of `buf`; `Ok(None)` means more bytes are needed.
     pub fn decode(&mut self, buf: &mut BytesMut, limits: &Limits) -> Result<Option<Piece>, Error> {
         loop {

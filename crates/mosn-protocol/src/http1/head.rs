@@ -55,10 +55,6 @@ pub struct ResponseHead {
 }
 
 impl RequestHead {
-    pub fn method_is(&self, method: &str) -> bool {
-        self.method.as_ref() == method.as_bytes()
-    }
-
     /// For an absolute-form target (`http://host/path?q`): the authority, and the target in
     /// origin form (`/path?q`, `/` when it has no path).
     pub fn absolute_form(&self) -> Option<(&[u8], &[u8])> {
