@@ -11,6 +11,9 @@ use crate::stream::{Address, Stream};
 
 static NEXT_CONNECTION_ID: AtomicU64 = AtomicU64::new(1);
 
+/// MOSN's idle timeout for downstream connections when the listener does not set one.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
+
 /// What is known of a connection; listener filters may change it (an original destination).
 #[derive(Debug, Clone)]
 pub struct ConnectionInfo {
@@ -42,4 +45,16 @@ pub struct Connection {
     /// Signalled when the server starts a graceful stop.
     pub drain: Drain,
     pub(crate) _active: ActiveConnection,
+}
+
+impl Connection {
+    /// How long the connection may stay silent: the listener's `connection_idle_timeout`, or
+    /// MOSN's 90 s when unset; `None` (no limit) for an explicit `"0s"`, as in MOSN.
+    pub fn idle_limit(&self) -> Option<Duration> {
+        match self.idle_timeout {
+            Some(timeout) if timeout.is_zero() => None,
+            Some(timeout) => Some(timeout),
+            None => Some(DEFAULT_IDLE_TIMEOUT),
+        }
+    }
 }

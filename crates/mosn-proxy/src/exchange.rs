@@ -431,7 +431,7 @@ impl<'a> Exchange<'a> {
         };
         self.continue_if_expected().await?;
         let mut sink = Buffer::default();
-        let idle = idle_timeout(self.down.connection.idle_timeout);
+        let idle = idle_timeout(&self.down.connection);
         let result = body::forward(
             idle,
             self.body,
@@ -815,7 +815,7 @@ impl<'a> Exchange<'a> {
             Out::Raw
         };
         let upstream = self.upstream.as_mut().ok_or(Stop::Close)?;
-        let idle = idle_timeout(self.down.connection.idle_timeout);
+        let idle = idle_timeout(&self.down.connection);
         let result = body::forward(idle, body, self.down, upstream, out, limit, &limits).await;
         if let Ok(size) = result {
             self.record.bytes_received = size;
@@ -954,7 +954,7 @@ impl<'a> Exchange<'a> {
     async fn send_response_body(&mut self) -> Result<(), Stop> {
         if self.tunnel {
             let upstream = self.upstream.take().ok_or(Stop::Close)?;
-            let idle = idle_timeout(self.down.connection.idle_timeout);
+            let idle = idle_timeout(&self.down.connection);
             let early = (&self.down.buf[..], &upstream.buf[..]);
             crate::tunnel::tunnel(&self.down.connection.stream, &upstream.stream, early, idle)
                 .await;
@@ -963,7 +963,7 @@ impl<'a> Exchange<'a> {
         let (kind, out, upstream_closes) = self.response_body.take().ok_or(Stop::Close)?;
         let limits = self.shared.settings.limits;
         let upstream = self.upstream.as_mut().ok_or(Stop::Close)?;
-        let idle = idle_timeout(self.down.connection.idle_timeout);
+        let idle = idle_timeout(&self.down.connection);
         let mut client = WithPrefix {
             prefix: self.response_head.take(),
             sink: &mut *self.down,

@@ -24,7 +24,7 @@ enum HeadError {
 }
 
 pub async fn serve(shared: &Shared, connection: Connection) {
-    let idle_timeout = idle_timeout(connection.idle_timeout);
+    let idle_timeout = idle_timeout(&connection);
     // Its own handle on the drain signal: waiting on it while reading needs no clone per request.
     let mut drain = connection.drain.clone();
     let mut down = Downstream::new(connection);

@@ -10,20 +10,12 @@ use serde_json::Value;
 
 /// How long a client may take to send a whole request head once it has started (slowloris).
 const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
-/// MOSN's idle timeout for downstream connections when the listener does not set one.
-pub const IDLE_TIMEOUT: Duration = Duration::from_secs(90);
-
 /// A wait that never ends in practice (a century), where an API wants a duration.
-pub const NEVER: Duration = Duration::from_secs(100 * 365 * 86_400);
+const NEVER: Duration = Duration::from_secs(100 * 365 * 86_400);
 
-/// How long a connection may stay silent: the listener's `connection_idle_timeout`, MOSN's
-/// 90 s when unset, and no limit for an explicit `"0s"` (as in MOSN).
-pub fn idle_timeout(listener: Option<Duration>) -> Duration {
-    match listener {
-        Some(timeout) if timeout.is_zero() => NEVER,
-        Some(timeout) => timeout,
-        None => IDLE_TIMEOUT,
-    }
+/// How long the client connection may stay silent, as a duration (no limit is a century).
+pub fn idle_timeout(connection: &mosn_net::Connection) -> Duration {
+    connection.idle_limit().unwrap_or(NEVER)
 }
 
 #[derive(Debug, Clone)]

@@ -160,6 +160,27 @@ pub fn socat(exec: &str, fork: bool) -> (Process, u16) {
     (process, port)
 }
 
+/// Runs wrk against `url` for 2 s with `connections`; asserts it saw no socket error and no
+/// non-2xx answer, and returns how many requests it completed.
+pub fn wrk(url: &str, connections: u32) -> u64 {
+    let output = Command::new("wrk")
+        .args(["-t1", &format!("-c{connections}"), "-d2s", url])
+        .output()
+        .expect("wrk is needed: run ./scripts/test, which installs it");
+    let report = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{report}");
+    assert!(!report.contains("Socket errors"), "{report}");
+    assert!(!report.contains("Non-2xx"), "{report}");
+    report
+        .lines()
+        .find_map(|l| {
+            l.trim()
+                .split_once(" requests in ")
+                .and_then(|(n, _)| n.trim().parse().ok())
+        })
+        .unwrap_or_else(|| panic!("no request count in {report}"))
+}
+
 pub fn mosn_bin() -> &'static str {
     env!("CARGO_BIN_EXE_mosn")
 }

@@ -21,9 +21,6 @@ pub use route::Routes;
 
 pub const NAME: &str = "tcp_proxy";
 
-/// MOSN's idle timeout for downstream TCP connections when neither `idle_timeout` nor the
-/// listener's `connection_idle_timeout` is set.
-const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 /// MOSN tries up to this many hosts when `max_connect_attempts` is not set.
 const DEFAULT_CONNECT_ATTEMPTS: u32 = 3;
 
@@ -100,12 +97,7 @@ impl TerminalFilter for TcpProxy {
                     .map_err(|name| log_missing(name, &connection))
                     .ok()
             });
-        let idle_timeout = self
-            .idle_timeout
-            .or(connection.idle_timeout)
-            .unwrap_or(DEFAULT_IDLE_TIMEOUT);
-        // An explicit "0s" on the listener means never, as in MOSN.
-        let idle_timeout = Some(idle_timeout).filter(|d| !d.is_zero());
+        let idle_timeout = self.idle_timeout.or(connection.idle_limit());
         let attempts = self.connect_attempts;
         Box::pin(async move {
             let Some(cluster) = routes_cluster else {
