@@ -582,29 +582,20 @@ impl<'a> Exchange<'a> {
     /// The hash of the first value the route's `hash_policy` finds in the request.
     fn lb_context(&self, forward: &ForwardAction) -> LbContext {
         let headers = &self.head.headers;
-        let remote = self
-            .down
-            .connection
-            .info
-            .remote
-            .ip()
-            .map(|addr| addr.ip().to_string());
-        let value = forward.hash_policy.iter().find_map(|policy| {
+        let hash = forward.hash_policy.iter().find_map(|policy| {
             if let Some(header) = &policy.header {
-                return headers.get(&header.key).map(<[u8]>::to_vec);
+                return headers.get(&header.key).map(hash_key);
             }
             if let Some(cookie) = &policy.cookie {
-                return cookie_value(headers, &cookie.name).map(<[u8]>::to_vec);
+                return cookie_value(headers, &cookie.name).map(hash_key);
             }
-            policy
+            let remote = policy
                 .source_ip
                 .as_ref()
-                .and(remote.clone())
-                .map(String::into_bytes)
+                .and(self.down.connection.info.remote.ip())?;
+            Some(hash_key(remote.ip().to_string().as_bytes()))
         });
-        LbContext {
-            hash: value.map(|v| hash_key(&v)),
-        }
+        LbContext { hash }
     }
 
     fn choose_host(&mut self) -> Result<(), Stop> {
