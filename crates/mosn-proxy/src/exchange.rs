@@ -377,10 +377,15 @@ impl<'a> Exchange<'a> {
         })
     }
 
+    /// Whether an access log will print this request: log-only work is skipped otherwise.
+    fn logging(&self) -> bool {
+        !self.shared.access_logs.is_empty()
+    }
+
     /// Time since the request began, when an access log will want it (a clock read saved
     /// otherwise).
     fn elapsed_for_log(&self) -> Option<std::time::Duration> {
-        (!self.shared.access_logs.is_empty()).then(|| self.record.started.elapsed())
+        self.logging().then(|| self.record.started.elapsed())
     }
 
     /// A request can go again if nothing of its body was lost: it has none, all of it is in
@@ -630,8 +635,10 @@ impl<'a> Exchange<'a> {
         self.tried.push(Arc::clone(&host));
         self.host_request = host.requests.acquire();
         self.host = Some(host);
-        self.record.upstream_cluster = Some(cluster.name.clone());
-        self.record.upstream_host = self.host.as_ref().map(|h| h.address.to_string());
+        if self.logging() {
+            self.record.upstream_cluster = Some(cluster.name.clone());
+            self.record.upstream_host = self.host.as_ref().map(|h| h.address.to_string());
+        }
         self.cluster = Some(cluster);
         self.forward = Some(forward);
         Ok(())
@@ -679,7 +686,7 @@ impl<'a> Exchange<'a> {
                     }
                 }
             };
-            if !self.shared.access_logs.is_empty() {
+            if self.logging() {
                 self.record.upstream_local = stream.local_addr().ok().map(|a| a.to_string());
             }
             self.upstream = Some(Upstream {
