@@ -218,7 +218,7 @@ fn requests_are_mirrored_with_their_bodies() {
         "the mirror did not get the body"
     );
     assert!(
-        shadow.access_log().contains("\"GET / HTTP/1.1\" 200"),
+        shadow.logged("\"GET / HTTP/1.1\" 200"),
         "{}",
         shadow.access_log()
     );

@@ -128,6 +128,19 @@ impl Nginx {
         std::fs::read_to_string(self.dir.path().join("access.log")).unwrap_or_default()
     }
 
+    /// Whether the access log shows `line` within 5 s: nginx writes its log line after the
+    /// response has gone out, so a client can read the answer before the line exists.
+    pub fn logged(&self, line: &str) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !self.access_log().contains(line) {
+            if Instant::now() > deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        true
+    }
+
     pub fn uploaded(&self, name: &str) -> Option<Vec<u8>> {
         std::fs::read(self.dir.path().join("html/upload").join(name)).ok()
     }
