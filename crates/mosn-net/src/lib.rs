@@ -11,6 +11,7 @@ pub mod pump;
 pub mod registry;
 pub mod stats;
 pub mod stream;
+mod stream_io;
 
 pub use connection::{Connection, ConnectionInfo};
 pub use filter::{

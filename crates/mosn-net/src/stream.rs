@@ -58,6 +58,10 @@ impl Stream {
         })
     }
 
+    pub(crate) fn fd(&self) -> &AsyncFd<Socket> {
+        &self.fd
+    }
+
     /// Connects to `addr` without blocking the thread.
     pub async fn connect(addr: SocketAddr) -> io::Result<Stream> {
         let socket = Socket::new(

@@ -18,7 +18,8 @@ pub fn put_fields(headers: &Headers, dst: &mut BytesMut) {
 fn version(version: Version) -> &'static [u8] {
     match version {
         Version::Http10 => b"HTTP/1.0",
-        Version::Http11 => b"HTTP/1.1",
+        // An HTTP/2 head written out as HTTP/1 is written as the newest HTTP/1.
+        Version::Http11 | Version::Http2 => b"HTTP/1.1",
     }
 }
 

@@ -12,6 +12,8 @@ use super::headers::Headers;
 pub enum Version {
     Http10,
     Http11,
+    /// A head that came over HTTP/2 (see `http2::convert`).
+    Http2,
 }
 
 /// The most header fields any head may have (`Limits::max_headers` is capped by it).

@@ -1,0 +1,188 @@
+//! Heads to and from `h2`'s `http` types. HTTP/2 has no connection-specific fields (RFC 9113
+//! section 8.2.2): they are dropped on the way in and on the way out, except `te: trailers`,
+//! which gRPC servers require. `:authority` and Host are one field in our heads: `host`.
+
+use bytes::Bytes;
+use http::header::{HeaderName, HeaderValue};
+use http::{HeaderMap, Method, Request, Response, StatusCode, Uri};
+
+use crate::http1::encode::reason;
+use crate::http1::{Headers, RequestHead, ResponseHead, Version};
+
+/// Fields that describe one HTTP/1 connection and have no place in HTTP/2.
+const CONNECTION_SPECIFIC: &[&str] = &[
+    "connection",
+    "proxy-connection",
+    "keep-alive",
+    "transfer-encoding",
+    "upgrade",
+    "host",
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConvertError {
+    #[error("invalid method")]
+    Method,
+    #[error("invalid request target or authority")]
+    Target,
+}
+
+/// Header fields from an HTTP/2 message, in the order `h2` gives them.
+pub fn headers_from_map(map: &HeaderMap) -> Headers {
+    let mut headers = Headers::with_capacity(map.len() + 1);
+    for (name, value) in map {
+        let name = Bytes::copy_from_slice(name.as_str().as_bytes());
+        headers.push(name, Bytes::copy_from_slice(value.as_bytes()));
+    }
+    headers
+}
+
+/// Header fields for an HTTP/2 message: names lowercased; connection-specific fields, and
+/// fields HTTP/2 cannot carry, left out.
+pub fn headers_to_map(headers: &Headers) -> HeaderMap {
+    let mut map = HeaderMap::with_capacity(headers.len());
+    for (name, value) in headers.iter() {
+        if CONNECTION_SPECIFIC
+            .iter()
+            .any(|c| name.eq_ignore_ascii_case(c.as_bytes()))
+        {
+            continue;
+        }
+        if name.eq_ignore_ascii_case(b"te") && !value.eq_ignore_ascii_case(b"trailers") {
+            continue;
+        }
+        let (Ok(name), Ok(value)) = (HeaderName::from_bytes(name), HeaderValue::from_bytes(value))
+        else {
+            continue;
+        };
+        map.append(name, value);
+    }
+    map
+}
+
+/// The head of a request that came over HTTP/2: `:authority` becomes `host`, first.
+pub fn request_head(request: &http::request::Parts) -> RequestHead {
+    let mut headers = headers_from_map(&request.headers);
+    if let Some(authority) = request.uri.authority()
+        && !headers.contains("host")
+    {
+        let mut with_host = Headers::with_capacity(headers.len() + 1);
+        with_host.push(
+            "host",
+            Bytes::copy_from_slice(authority.as_str().as_bytes()),
+        );
+        for (name, value) in headers.iter() {
+            with_host.push(Bytes::copy_from_slice(name), Bytes::copy_from_slice(value));
+        }
+        headers = with_host;
+    }
+    let target = match (&request.method, request.uri.path_and_query()) {
+        (&Method::CONNECT, _) => request.uri.authority().map(|a| a.as_str()),
+        (_, Some(path)) => Some(path.as_str()),
+        (_, None) => None,
+    };
+    RequestHead {
+        method: Bytes::copy_from_slice(request.method.as_str().as_bytes()),
+        target: Bytes::copy_from_slice(target.unwrap_or("/").as_bytes()),
+        version: Version::Http2,
+        headers,
+    }
+}
+
+/// An HTTP/2 request for `head` (in origin form, its authority in `host`).
+pub fn request(head: &RequestHead, scheme: &str) -> Result<Request<()>, ConvertError> {
+    let method = Method::from_bytes(&head.method).map_err(|_| ConvertError::Method)?;
+    let authority = head.headers.get("host").unwrap_or(b"localhost");
+    let uri = if method == Method::CONNECT {
+        Uri::builder().authority(authority)
+    } else {
+        Uri::builder()
+            .scheme(scheme)
+            .authority(authority)
+            .path_and_query(head.target.as_ref())
+    }
+    .build()
+    .map_err(|_| ConvertError::Target)?;
+    let mut request = Request::new(());
+    *request.method_mut() = method;
+    *request.uri_mut() = uri;
+    *request.headers_mut() = headers_to_map(&head.headers);
+    Ok(request)
+}
+
+/// The head of a response that came over HTTP/2.
+pub fn response_head(response: &http::response::Parts) -> ResponseHead {
+    let status = response.status.as_u16();
+    ResponseHead {
+        version: Version::Http2,
+        status,
+        reason: Bytes::from_static(reason(status).as_bytes()),
+        headers: headers_from_map(&response.headers),
+    }
+}
+
+/// An HTTP/2 response for `head`; `None` when its status cannot be sent (under 100 or over 999).
+pub fn response(head: &ResponseHead) -> Option<Response<()>> {
+    let mut response = Response::new(());
+    *response.status_mut() = StatusCode::from_u16(head.status).ok()?;
+    *response.headers_mut() = headers_to_map(&head.headers);
+    Some(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn authority_becomes_host_and_back() {
+        let (parts, ()) = Request::builder()
+            .uri("http://example.com:8080/a/b?c=d")
+            .header("x-one", "1")
+            .body(())
+            .unwrap()
+            .into_parts();
+        let head = request_head(&parts);
+        assert_eq!(&head.target[..], b"/a/b?c=d");
+        let names: Vec<&[u8]> = head.headers.iter().map(|(n, _)| n).collect();
+        assert_eq!(names, [&b"host"[..], b"x-one"]);
+        assert_eq!(head.headers.get("host"), Some(&b"example.com:8080"[..]));
+        let again = request(&head, "http").unwrap();
+        assert_eq!(again.uri(), "http://example.com:8080/a/b?c=d");
+        assert!(
+            !again.headers().contains_key("host"),
+            "host goes in :authority"
+        );
+    }
+
+    #[test]
+    fn connection_fields_are_dropped_but_te_trailers_stays() {
+        let mut headers = Headers::default();
+        for (name, value) in [
+            ("Connection", "keep-alive"),
+            ("Keep-Alive", "5"),
+            ("Transfer-Encoding", "chunked"),
+            ("TE", "trailers"),
+            ("X-Kept", "yes"),
+            ("Bad Name", "x"),
+        ] {
+            headers.push(name.to_string(), value.to_string());
+        }
+        let map = headers_to_map(&headers);
+        let names: Vec<&str> = map.keys().map(|n| n.as_str()).collect();
+        assert_eq!(names, ["te", "x-kept"]);
+        let mut gzip = Headers::default();
+        gzip.push("te", "gzip");
+        assert!(headers_to_map(&gzip).is_empty(), "only te: trailers passes");
+    }
+
+    #[test]
+    fn a_status_http2_cannot_carry_is_refused() {
+        let head = ResponseHead {
+            version: Version::Http11,
+            status: 42,
+            reason: Bytes::new(),
+            headers: Headers::default(),
+        };
+        assert!(response(&head).is_none());
+    }
+}
