@@ -3,5 +3,6 @@
 //! maps the `h2` crate's messages to the same heads. `detect` tells them apart for `Auto`.
 
 pub mod detect;
+pub mod grpc;
 pub mod http1;
 pub mod http2;

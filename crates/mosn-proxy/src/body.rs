@@ -170,7 +170,7 @@ pub async fn forward<S: Source, D: Sink>(
 }
 
 /// `op`, or `failed` if it fails, or `Idle` if it takes longer than `idle`.
-async fn timed<T>(
+pub(crate) async fn timed<T>(
     idle: Duration,
     op: impl Future<Output = io::Result<T>>,
     failed: BodyError,
@@ -182,7 +182,7 @@ async fn timed<T>(
     }
 }
 
-fn put(out: Out, data: &[u8], outgoing: &mut BytesMut) {
+pub(crate) fn put(out: Out, data: &[u8], outgoing: &mut BytesMut) {
     match out {
         Out::Raw => outgoing.extend_from_slice(data),
         Out::Chunked => encode_chunk(data, outgoing),

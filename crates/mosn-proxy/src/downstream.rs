@@ -6,6 +6,8 @@ use std::io;
 use bytes::BytesMut;
 use mosn_net::{Connection, FilterStatus};
 
+use crate::body::{Sink, Source};
+
 /// Read size: MOSN's default connection buffer.
 pub const READ_SIZE: usize = 16 * 1024;
 
@@ -57,6 +59,12 @@ impl Downstream {
         }
     }
 
+    /// The connection and the bytes read from it that no one has used yet (for a codec that
+    /// takes the connection over).
+    pub fn into_parts(self) -> (Connection, BytesMut) {
+        (self.connection, self.buf)
+    }
+
     pub async fn write(&mut self, data: &mut BytesMut) -> io::Result<()> {
         let connection = &mut self.connection;
         if !connection.write_filters.is_empty()
@@ -65,5 +73,21 @@ impl Downstream {
             return Ok(());
         }
         connection.stream.write_all(data).await
+    }
+}
+
+impl Source for Downstream {
+    fn buffered(&mut self) -> &mut BytesMut {
+        &mut self.buf
+    }
+
+    async fn fill(&mut self) -> io::Result<usize> {
+        self.read().await
+    }
+}
+
+impl Sink for Downstream {
+    async fn send(&mut self, data: &mut BytesMut) -> io::Result<()> {
+        self.write(data).await
     }
 }

@@ -1,14 +1,18 @@
-//! The `proxy` network filter: HTTP/1.1 requests from clients walk MOSN's phases to an upstream
-//! host chosen by the router and the cluster's load balancer, and the responses come back.
+//! The `proxy` network filter: HTTP/1.1 and HTTP/2 requests from clients walk MOSN's phases to
+//! an upstream host chosen by the router and the cluster's load balancer, and the responses
+//! come back.
 
 pub mod access_log;
 mod body;
+mod client;
 mod downstream;
 mod exchange;
+mod h2_body;
 mod mirror;
 mod phase;
 mod reply;
 mod serve;
+mod serve_h2;
 mod settings;
 pub mod stream_filter;
 mod tunnel;
@@ -53,7 +57,7 @@ struct ProxyFilter(Arc<Shared>);
 impl TerminalFilter for ProxyFilter {
     fn serve(&self, connection: Connection) -> BoxFuture {
         let shared = Arc::clone(&self.0);
-        Box::pin(async move { serve::serve(&shared, connection).await })
+        Box::pin(serve::serve(shared, connection))
     }
 }
 

@@ -1,6 +1,9 @@
 //! Responses the proxy writes itself: errors, direct responses, redirects.
 
-use bytes::{BufMut, BytesMut};
+use bytes::{BufMut, Bytes, BytesMut};
+use h2::server::SendResponse;
+use http::StatusCode;
+use http::header::{HeaderName, HeaderValue};
 use mosn_protocol::http1::encode::reason;
 
 /// A complete response with a text body. `close` says the connection ends after it; an
@@ -56,5 +59,39 @@ impl Local {
             body,
             flag: Some(flag),
         }
+    }
+}
+
+/// The proxy's own response on an HTTP/2 stream. It cannot fail in a way anyone could be told
+/// of: a client that reset the stream is gone.
+pub fn h2_local_reply(
+    respond: &mut SendResponse<Bytes>,
+    status: u16,
+    body: &str,
+    extra: &[(&str, &str)],
+) {
+    let mut response = http::Response::new(());
+    *response.status_mut() =
+        StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let headers = response.headers_mut();
+    for (name, value) in extra {
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(name.as_bytes()),
+            HeaderValue::from_str(value),
+        ) {
+            headers.append(name, value);
+        }
+    }
+    if !body.is_empty() {
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
+        headers.insert(http::header::CONTENT_LENGTH, HeaderValue::from(body.len()));
+    }
+    if let Ok(mut send) = respond.send_response(response, body.is_empty())
+        && !body.is_empty()
+    {
+        let _ = send.send_data(Bytes::copy_from_slice(body.as_bytes()), true);
     }
 }

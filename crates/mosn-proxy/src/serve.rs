@@ -1,13 +1,18 @@
-//! A client connection: requests read one after another (pipelined ones wait in the buffer and
-//! are answered in order), each handed to an [`Exchange`].
+//! A client connection: its protocol told from its first bytes when more than one is allowed;
+//! over HTTP/1, requests read one after another (pipelined ones wait in the buffer and are
+//! answered in order), each handed to an [`Exchange`].
+
+use std::sync::Arc;
 
 use bytes::BytesMut;
 use mosn_net::Connection;
+use mosn_protocol::detect::{Detection, Protocol, detect};
 use mosn_protocol::http1::chunked::check_first_size_line;
 use mosn_protocol::http1::head::parse_request;
 use mosn_protocol::http1::{BodyKind, Error, RequestHead, framing};
 use tokio::time::Instant;
 
+use crate::client::Client;
 use crate::downstream::Downstream;
 use crate::exchange::Exchange;
 use crate::reply::local_reply;
@@ -23,11 +28,49 @@ enum HeadError {
     Gone,
 }
 
-pub async fn serve(shared: &Shared, connection: Connection) {
-    let idle_timeout = idle_timeout(&connection);
-    // Its own handle on the drain signal: waiting on it while reading needs no clone per request.
-    let mut drain = connection.drain.clone();
+pub async fn serve(shared: Arc<Shared>, connection: Connection) {
     let mut down = Downstream::new(connection);
+    let protocol = match shared.settings.downstream.as_slice() {
+        [only] => *only,
+        candidates => match detect_protocol(&mut down, candidates).await {
+            Some(protocol) => protocol,
+            None => return,
+        },
+    };
+    match protocol {
+        Protocol::Http1 => serve_http1(&shared, down).await,
+        Protocol::Http2 => crate::serve_h2::serve(shared, down).await,
+    }
+}
+
+/// Reads until the first bytes tell which of `candidates` the client speaks; `None` when it
+/// speaks none of them (the connection closes) or goes quiet.
+async fn detect_protocol(down: &mut Downstream, candidates: &[Protocol]) -> Option<Protocol> {
+    let deadline = Instant::now() + idle_timeout(&down.connection);
+    loop {
+        match detect(&down.buf, candidates) {
+            Detection::Found(protocol) => return Some(protocol),
+            Detection::Unknown => {
+                tracing::debug!(
+                    connection = down.connection.info.id,
+                    "unknown protocol (expected one of {candidates:?}): closed"
+                );
+                return None;
+            }
+            Detection::NeedMore => {}
+        }
+        match tokio::time::timeout_at(deadline, down.read()).await {
+            Ok(Ok(n)) if n > 0 => {}
+            _ => return None,
+        }
+    }
+}
+
+/// HTTP/1: one request after another on the connection.
+async fn serve_http1(shared: &Shared, mut down: Downstream) {
+    let idle_timeout = idle_timeout(&down.connection);
+    // Its own handle on the drain signal: waiting on it while reading needs no clone per request.
+    let mut drain = down.connection.drain.clone();
     loop {
         let head = match read_head(shared, &mut down, &mut drain, idle_timeout).await {
             Ok(head) => head,
@@ -53,7 +96,8 @@ pub async fn serve(shared: &Shared, connection: Connection) {
         if limit > 0 && matches!(body, BodyKind::Length(n) if n > limit) {
             return refuse(&mut down, 413).await;
         }
-        if Exchange::new(shared, &mut down, head, body).run().await == ConnectionNext::Close {
+        let client = Client::H1(&mut down);
+        if Exchange::new(shared, client, head, body).run().await == ConnectionNext::Close {
             return;
         }
         down.release_buffers();

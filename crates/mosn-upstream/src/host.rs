@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use crate::ewma::Ewma;
 use crate::http1_pool::Http1Pool;
+use crate::http2_pool::Http2Pool;
 use crate::resources::Limit;
 
 pub struct Host {
@@ -19,6 +20,7 @@ pub struct Host {
     pub weight: u32,
     pub metadata: Option<Value>,
     pub http1_pool: Http1Pool,
+    pub http2_pool: Http2Pool,
     /// Requests in flight to this host (least request, peak EWMA).
     pub requests: Arc<Limit>,
     /// Connections open to this host (least connection).
@@ -38,6 +40,7 @@ impl Host {
             weight: host.effective_weight(),
             metadata: host.metadata.clone(),
             http1_pool: Http1Pool::default(),
+            http2_pool: Http2Pool::default(),
             requests: Arc::new(Limit::default()),
             connections: Arc::new(Limit::default()),
             latency: Ewma::default(),

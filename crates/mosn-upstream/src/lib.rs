@@ -5,6 +5,7 @@ mod dns;
 pub mod ewma;
 pub mod host;
 pub mod http1_pool;
+pub mod http2_pool;
 pub mod lb;
 pub mod manager;
 pub mod resources;

@@ -3,7 +3,7 @@
 use std::fmt::Write;
 use std::time::Duration;
 
-use mosn_protocol::http1::{Headers, RequestHead, ResponseHead};
+use mosn_protocol::http1::{Headers, RequestHead, ResponseHead, Version};
 
 use super::record::Record;
 use super::time::format_start_time;
@@ -148,7 +148,10 @@ fn render_var(
         Variable::BytesReceived => {
             let _ = write!(out, "{}", record.bytes_received);
         }
-        Variable::Protocol => out.push_str("Http1"),
+        Variable::Protocol => out.push_str(match request.version {
+            Version::Http2 => "Http2",
+            Version::Http10 | Version::Http11 => "Http1",
+        }),
         Variable::ResponseCode => match record.status {
             0 => out.push('-'),
             status => {

@@ -1,0 +1,112 @@
+//! Bodies over HTTP/2: DATA frames read from a stream (releasing flow-control window only once
+//! the bytes have moved on, so a slow reader slows the sender), and a sink that writes DATA
+//! frames within the peer's window.
+
+use std::future::poll_fn;
+use std::io;
+use std::time::Duration;
+
+use bytes::BytesMut;
+use h2::{RecvStream, SendStream};
+use mosn_protocol::http1::Headers;
+use mosn_protocol::http1::chunked::encode_end;
+use mosn_protocol::http2::convert::{headers_from_map, headers_to_map};
+
+use crate::body::{BodyError, Out, Sink, put, timed};
+
+/// Moves the DATA frames of `recv`, then its trailers, into `sink`; returns the body's size.
+pub async fn forward_frames<D: Sink>(
+    idle: Duration,
+    recv: &mut RecvStream,
+    sink: &mut D,
+    out: Out,
+    limit: u64,
+) -> Result<u64, BodyError> {
+    let mut total: u64 = 0;
+    let mut outgoing = BytesMut::new();
+    loop {
+        let frame = tokio::time::timeout(idle, recv.data())
+            .await
+            .map_err(|_| BodyError::Idle)?;
+        let data = match frame {
+            Some(Ok(data)) => data,
+            Some(Err(_)) => return Err(BodyError::Read),
+            None => break,
+        };
+        total += data.len() as u64;
+        if limit > 0 && total > limit {
+            return Err(BodyError::TooLarge);
+        }
+        put(out, &data, &mut outgoing);
+        timed(idle, sink.send(&mut outgoing), BodyError::Write).await?;
+        outgoing.clear();
+        let _ = recv.flow_control().release_capacity(data.len());
+    }
+    let trailers = match tokio::time::timeout(idle, recv.trailers()).await {
+        Ok(Ok(trailers)) => trailers.map(|map| headers_from_map(&map)),
+        Ok(Err(_)) => return Err(BodyError::Read),
+        Err(_) => return Err(BodyError::Idle),
+    };
+    match out {
+        Out::Chunked => {
+            encode_end(&trailers.unwrap_or_default(), &mut outgoing);
+            timed(idle, sink.send(&mut outgoing), BodyError::Write).await?;
+        }
+        Out::Raw => {
+            if let Some(trailers) = trailers {
+                sink.trailers(trailers);
+            }
+        }
+    }
+    Ok(total)
+}
+
+/// Writes a body as DATA frames on `stream`, each within the window the peer gave; the stream
+/// ends with [`H2Sink::end`].
+pub struct H2Sink<'a> {
+    pub stream: &'a mut SendStream<bytes::Bytes>,
+    trailers: Option<Headers>,
+}
+
+impl<'a> H2Sink<'a> {
+    pub fn new(stream: &'a mut SendStream<bytes::Bytes>) -> Self {
+        H2Sink {
+            stream,
+            trailers: None,
+        }
+    }
+
+    /// Ends the stream: with the trailers, when the body had some.
+    pub fn end(self) -> io::Result<()> {
+        match self.trailers {
+            Some(trailers) => self.stream.send_trailers(headers_to_map(&trailers)),
+            None => self.stream.send_data(bytes::Bytes::new(), true),
+        }
+        .map_err(io::Error::other)
+    }
+}
+
+impl Sink for H2Sink<'_> {
+    async fn send(&mut self, data: &mut BytesMut) -> io::Result<()> {
+        let mut data = data.split().freeze();
+        while !data.is_empty() {
+            self.stream.reserve_capacity(data.len());
+            let granted = poll_fn(|cx| self.stream.poll_capacity(cx))
+                .await
+                .ok_or_else(|| io::Error::from(io::ErrorKind::BrokenPipe))?
+                .map_err(io::Error::other)?;
+            if granted == 0 {
+                continue;
+            }
+            let piece = data.split_to(granted.min(data.len()));
+            self.stream
+                .send_data(piece, false)
+                .map_err(io::Error::other)?;
+        }
+        Ok(())
+    }
+
+    fn trailers(&mut self, trailers: Headers) {
+        self.trailers = Some(trailers);
+    }
+}

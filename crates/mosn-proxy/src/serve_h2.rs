@@ -1,0 +1,150 @@
+//! An HTTP/2 client connection: each stream is an exchange of its own, in a task of its own,
+//! while this task drives the connection. A graceful stop sends GOAWAY and lets the open
+//! streams finish; so does a connection left without streams for its idle timeout.
+
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::{Buf, Bytes, BytesMut};
+use mosn_net::Connection;
+use mosn_protocol::http1::BodyKind;
+use mosn_protocol::http2::convert;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+use crate::Shared;
+use crate::client::{Client, H2Client};
+use crate::downstream::Downstream;
+use crate::exchange::Exchange;
+use crate::reply::h2_local_reply;
+use crate::settings::idle_timeout;
+
+pub async fn serve(shared: Arc<Shared>, down: Downstream) {
+    let (connection, early) = down.into_parts();
+    let info = connection.info.clone();
+    let mut drain = connection.drain.clone();
+    let idle = idle_timeout(&connection);
+    let io = ClientIo { early, connection };
+    let handshake = shared.settings.http2.server().handshake::<_, Bytes>(io);
+    let mut h2 = match tokio::time::timeout(shared.settings.header_timeout, handshake).await {
+        Ok(Ok(h2)) => h2,
+        Ok(Err(err)) => {
+            tracing::debug!(connection = info.id, "HTTP/2 handshake failed: {err}");
+            return;
+        }
+        Err(_) => return,
+    };
+    // Each stream task holds a clone: the count says how many are open.
+    let streams = Arc::new(());
+    let mut closing = false;
+    loop {
+        let next = tokio::select! {
+            next = h2.accept() => next,
+            () = drain.signaled(), if !closing => {
+                closing = true;
+                h2.graceful_shutdown();
+                continue;
+            }
+            () = tokio::time::sleep(idle), if !closing => {
+                if Arc::strong_count(&streams) == 1 {
+                    closing = true;
+                    h2.graceful_shutdown();
+                }
+                continue;
+            }
+        };
+        let (request, mut respond) = match next {
+            Some(Ok(stream)) => stream,
+            Some(Err(err)) => {
+                tracing::debug!(connection = info.id, "HTTP/2 connection ended: {err}");
+                return;
+            }
+            None => return,
+        };
+        let (parts, body) = request.into_parts();
+        let head = convert::request_head(&parts);
+        let kind = match (body.is_end_stream(), content_length(&head.headers)) {
+            (true, _) => BodyKind::Empty,
+            (false, Some(length)) => BodyKind::Length(length),
+            (false, None) => BodyKind::Chunked,
+        };
+        let limit = shared.settings.max_request_body_size;
+        if limit > 0 && matches!(kind, BodyKind::Length(n) if n > limit) {
+            h2_local_reply(&mut respond, 413, "", &[]);
+            continue;
+        }
+        let client = H2Client {
+            info: info.clone(),
+            drain: drain.clone(),
+            idle,
+            body,
+            respond,
+        };
+        let shared = Arc::clone(&shared);
+        let open = Arc::clone(&streams);
+        tokio::spawn(async move {
+            Exchange::new(&shared, Client::H2(client), head, kind)
+                .run()
+                .await;
+            drop(open);
+        });
+    }
+}
+
+fn content_length(headers: &mosn_protocol::http1::Headers) -> Option<u64> {
+    headers.get_str("content-length")?.trim().parse().ok()
+}
+
+/// The client connection as `h2` reads and writes it: the bytes read while telling the
+/// protocol first, then the socket.
+struct ClientIo {
+    early: BytesMut,
+    connection: Connection,
+}
+
+impl AsyncRead for ClientIo {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        if !self.early.is_empty() {
+            let n = self.early.len().min(buf.remaining());
+            buf.put_slice(&self.early[..n]);
+            self.early.advance(n);
+            return Poll::Ready(Ok(()));
+        }
+        Pin::new(&mut self.connection.stream).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for ClientIo {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.connection.stream).poll_write(cx, data)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.connection.stream).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        true
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.connection.stream).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.connection.stream).poll_shutdown(cx)
+    }
+}

@@ -1,0 +1,131 @@
+//! Multiplexed HTTP/2 connections per host. A request takes a stream on an open connection
+//! that has room under the peer's SETTINGS_MAX_CONCURRENT_STREAMS; when none has, one new
+//! connection is opened (one at a time per host, so a burst does not open a connection per
+//! request). A connection that fails takes only its own streams with it.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use h2::client::SendRequest;
+use mosn_net::Stream;
+use mosn_protocol::http2::Settings;
+
+use crate::resources::ConnectionSlots;
+
+#[derive(Default)]
+pub struct Http2Pool {
+    open: Mutex<Vec<Arc<Http2Connection>>>,
+    connecting: tokio::sync::Mutex<()>,
+}
+
+pub struct Http2Connection {
+    send: SendRequest<Bytes>,
+    streams: AtomicUsize,
+    /// Set when the connection takes no new streams: its task ended (the peer went away or the
+    /// connection failed), or the peer said GOAWAY.
+    closed: Arc<AtomicBool>,
+    last_used: Mutex<Instant>,
+    _slots: ConnectionSlots,
+}
+
+/// One stream's hold on a connection; the connection's count goes down when it is dropped.
+pub struct Http2Stream {
+    pub send: SendRequest<Bytes>,
+    connection: Arc<Http2Connection>,
+}
+
+impl Http2Stream {
+    /// Takes the connection out of use for new streams (the peer sent GOAWAY, or refused to
+    /// open a stream); the streams open on it go on.
+    pub fn retire(&self) {
+        self.connection.closed.store(true, Ordering::Relaxed);
+    }
+}
+
+impl Drop for Http2Stream {
+    fn drop(&mut self) {
+        self.connection.streams.fetch_sub(1, Ordering::Relaxed);
+        *lock(&self.connection.last_used) = Instant::now();
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+impl Http2Connection {
+    /// Runs the HTTP/2 handshake on a connected stream and starts the task that drives the
+    /// connection.
+    pub async fn handshake(
+        stream: Stream,
+        slots: ConnectionSlots,
+        settings: &Settings,
+    ) -> Result<Arc<Http2Connection>, h2::Error> {
+        let (send, connection) = settings.client().handshake::<_, Bytes>(stream).await?;
+        let closed = Arc::new(AtomicBool::new(false));
+        let done = Arc::clone(&closed);
+        tokio::spawn(async move {
+            if let Err(err) = connection.await {
+                tracing::debug!("upstream HTTP/2 connection ended: {err}");
+            }
+            done.store(true, Ordering::Relaxed);
+        });
+        Ok(Arc::new(Http2Connection {
+            send,
+            streams: AtomicUsize::new(0),
+            closed,
+            last_used: Mutex::new(Instant::now()),
+            _slots: slots,
+        }))
+    }
+
+    fn has_room(&self) -> bool {
+        !self.closed.load(Ordering::Relaxed)
+            && self.streams.load(Ordering::Relaxed) < self.send.current_max_send_streams()
+    }
+}
+
+impl Http2Pool {
+    /// A stream on an open connection with room, if there is one. Connections that closed, and
+    /// those idle (no stream) for longer than `idle_timeout`, are let go on the way.
+    pub fn take(&self, idle_timeout: Option<Duration>) -> Option<Http2Stream> {
+        let mut open = lock(&self.open);
+        open.retain(|c| {
+            let idle = c.streams.load(Ordering::Relaxed) == 0
+                && idle_timeout.is_some_and(|limit| lock(&c.last_used).elapsed() >= limit);
+            !c.closed.load(Ordering::Relaxed) && !idle
+        });
+        let connection = open.iter().find(|c| c.has_room())?;
+        connection.streams.fetch_add(1, Ordering::Relaxed);
+        Some(Http2Stream {
+            send: connection.send.clone(),
+            connection: Arc::clone(connection),
+        })
+    }
+
+    /// A stream on a connection with room, opening one with `connect` when none has.
+    pub async fn take_or_connect<E>(
+        &self,
+        idle_timeout: Option<Duration>,
+        connect: impl AsyncFnOnce() -> Result<Arc<Http2Connection>, E>,
+    ) -> Result<Http2Stream, E> {
+        if let Some(stream) = self.take(idle_timeout) {
+            return Ok(stream);
+        }
+        let _one_at_a_time = self.connecting.lock().await;
+        if let Some(stream) = self.take(idle_timeout) {
+            return Ok(stream);
+        }
+        let connection = connect().await?;
+        connection.streams.fetch_add(1, Ordering::Relaxed);
+        lock(&self.open).push(Arc::clone(&connection));
+        Ok(Http2Stream {
+            send: connection.send.clone(),
+            connection,
+        })
+    }
+}
