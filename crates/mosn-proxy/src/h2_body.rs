@@ -106,7 +106,11 @@ impl Sink for H2Sink<'_> {
         Ok(())
     }
 
+    /// An empty trailer section (a chunked body's last chunk has none) is no trailers: HTTP/2
+    /// forbids an empty HEADERS frame.
     fn trailers(&mut self, trailers: Headers) {
-        self.trailers = Some(trailers);
+        if !trailers.is_empty() {
+            self.trailers = Some(trailers);
+        }
     }
 }

@@ -71,6 +71,8 @@ impl Drop for Process {
 /// nginx on a free loopback port, serving `/` (a short body) and `/big` (`big_size` bytes).
 pub struct Nginx {
     pub port: u16,
+    /// The same site over HTTP/2 (h2c, prior knowledge).
+    pub h2_port: u16,
     pub dir: TempDir,
     _process: Process,
 }
@@ -92,6 +94,7 @@ impl Nginx {
         std::fs::write(root.join("index.html"), NGINX_BODY).unwrap();
         std::fs::write(root.join("big"), big_body()).unwrap();
         let port = free_port();
+        let h2_port = free_port();
         let d = dir.path().display();
         let conf = format!(
             "daemon off; master_process off; worker_processes 1; pid {d}/nginx.pid; error_log {d}/error.log;
@@ -99,7 +102,7 @@ impl Nginx {
              http {{ access_log {d}/access.log; client_body_temp_path {d}/body; proxy_temp_path {d}/proxy;
                fastcgi_temp_path {d}/fcgi; uwsgi_temp_path {d}/uwsgi; scgi_temp_path {d}/scgi;
                keepalive_requests 100000; {extra}
-               server {{ listen 127.0.0.1:{port}; root {d}/html; default_type text/plain;
+               server {{ listen 127.0.0.1:{port}; listen 127.0.0.1:{h2_port} http2; root {d}/html; default_type text/plain;
                  location /upload/ {{ dav_methods PUT; client_max_body_size 0; }}
                  location = /no-content {{ return 204; }}
                  location = /whoami {{ return 200 \"$server_port\"; }}
@@ -118,6 +121,7 @@ impl Nginx {
         wait_for_port(port);
         Nginx {
             port,
+            h2_port,
             dir,
             _process: process,
         }
@@ -350,11 +354,16 @@ pub fn read_http_response(stream: &mut TcpStream) -> String {
 
 /// A listener running the `proxy` filter (HTTP/1) with the given router.
 pub fn http_listener(name: &str, port: u16, router: &str) -> Value {
+    proxy_listener(name, port, router, ("Http1", "Http1"))
+}
+
+/// A listener running the `proxy` filter with the given (downstream, upstream) protocols.
+pub fn proxy_listener(name: &str, port: u16, router: &str, protocols: (&str, &str)) -> Value {
     serde_json::json!({
         "name": name,
         "address": format!("127.0.0.1:{port}"),
         "bind_port": true,
         "filter_chains": [{ "filters": [{ "type": "proxy", "config": {
-            "downstream_protocol": "Http1", "upstream_protocol": "Http1", "router_config_name": router } }] }]
+            "downstream_protocol": protocols.0, "upstream_protocol": protocols.1, "router_config_name": router } }] }]
     })
 }

@@ -244,7 +244,7 @@ impl Exchange<'_> {
             let end_of_stream = self.outgoing_body_kind() == BodyKind::Empty;
             let stream = open_h2_stream(cluster, host, settings, &head, end_of_stream).await?;
             self.upstream = Some(Upstream::H2(stream));
-            return Ok(());
+            return self.continue_if_expected().await;
         }
         let mut out = BytesMut::with_capacity(1024);
         encode_request_head(&head, &mut out);

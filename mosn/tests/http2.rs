@@ -1,0 +1,254 @@
+//! HTTP/2 and gRPC end to end: curl, h2load and grpcio in front; nginx (HTTP/1.1 and h2c) and
+//! a grpcio server behind.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::*;
+use serde_json::{Value, json};
+
+fn peer(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/peers")
+        .join(name)
+}
+
+/// The grpcio server of `peers/grpc_server.py`, on the port it reports.
+struct GrpcServer {
+    port: u16,
+    _process: Process,
+}
+
+impl GrpcServer {
+    fn start() -> GrpcServer {
+        let mut child = Command::new("python3")
+            .arg(peer("grpc_server.py"))
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line.trim().parse().unwrap_or_else(|_| {
+            panic!(
+                "grpc_server.py did not start (is grpcio installed? run ./scripts/test): {line:?}"
+            )
+        });
+        GrpcServer {
+            port,
+            _process: Process(child),
+        }
+    }
+}
+
+/// `peers/grpc_client.py` calling `call` through the proxy: its one line of outcome.
+fn grpc_call(port: u16, call: &str, extra: &[&str]) -> String {
+    let output = Command::new("python3")
+        .arg(peer("grpc_client.py"))
+        .arg(format!("127.0.0.1:{port}"))
+        .arg(call)
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).trim().to_string()
+}
+
+/// Two `Auto` listeners in front of nginx: one speaks HTTP/1.1 upstream, one HTTP/2.
+fn start_pair(nginx: &Nginx) -> (Mosn, u16, u16) {
+    let (to_h1, to_h2) = (free_port(), free_port());
+    let router = |name: &str, cluster: &str| {
+        json!({ "router_config_name": name, "virtual_hosts": [{ "name": "all", "domains": ["*"],
+            "routers": [{ "match": { "prefix": "/" }, "route": { "cluster_name": cluster } }] }] })
+    };
+    let mut config = config(
+        json!([
+            proxy_listener("to_h1", to_h1, "h1", ("Auto", "Http1")),
+            proxy_listener("to_h2", to_h2, "h2", ("Auto", "Http2"))
+        ]),
+        json!([
+            cluster("nginx_h1", &[format!("127.0.0.1:{}", nginx.port)]),
+            cluster("nginx_h2", &[format!("127.0.0.1:{}", nginx.h2_port)])
+        ]),
+        free_port(),
+    );
+    config["servers"][0]["routers"] = json!([router("h1", "nginx_h1"), router("h2", "nginx_h2")]);
+    let mosn = Mosn::start(&config, to_h1);
+    wait_for_port(to_h2);
+    (mosn, to_h1, to_h2)
+}
+
+fn url(port: u16, path: &str) -> String {
+    format!("http://127.0.0.1:{port}{path}")
+}
+
+#[test]
+fn every_pairing_of_http1_and_http2_reaches_nginx() {
+    let nginx = Nginx::start();
+    let (_mosn, to_h1, to_h2) = start_pair(&nginx);
+    for (port, upstream) in [(to_h1, "HTTP/1.1"), (to_h2, "HTTP/2.0")] {
+        for client in ["--http1.1", "--http2-prior-knowledge"] {
+            let (ok, body) = curl(&["-sS", "-f", client, &url(port, "/")]);
+            assert!(ok, "{client} to {upstream}");
+            assert_eq!(String::from_utf8_lossy(&body), NGINX_BODY);
+            let name = format!("{}-{}", &client[2..8], &upstream[5..6]);
+            // A body streamed without a length: chunked to an HTTP/1.1 upstream, DATA frames to
+            // an HTTP/2 one.
+            let mut upload = Command::new("curl")
+                .args([
+                    "-sS",
+                    "-f",
+                    client,
+                    "-T",
+                    "-",
+                    &url(port, &format!("/upload/{name}")),
+                ])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::null())
+                .spawn()
+                .unwrap();
+            std::io::Write::write_all(upload.stdin.as_mut().unwrap(), &big_body()).unwrap();
+            drop(upload.stdin.take());
+            assert!(upload.wait().unwrap().success(), "upload {name}");
+            assert!(
+                nginx.uploaded(&name).unwrap() == big_body(),
+                "{name} arrived whole"
+            );
+            let (ok, big) = curl(&["-sS", "-f", client, &url(port, "/big")]);
+            assert!(ok && big == big_body(), "{client} /big from {upstream}");
+        }
+        assert!(
+            nginx.logged(&format!("\"GET / {upstream}\" 200")),
+            "{}",
+            nginx.access_log()
+        );
+    }
+}
+
+#[test]
+fn h2load_through_the_proxy_has_no_errors() {
+    let nginx = Nginx::start();
+    let (_mosn, to_h1, to_h2) = start_pair(&nginx);
+    for port in [to_h1, to_h2] {
+        let output = Command::new("h2load")
+            .args(["-n", "3000", "-c", "4", "-m", "10", &url(port, "/")])
+            .output()
+            .expect("h2load is needed: run ./scripts/test, which installs it");
+        let text = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            text.contains("3000 succeeded, 0 failed, 0 errored")
+                && text.contains("status codes: 3000 2xx"),
+            "{text}"
+        );
+    }
+}
+
+/// A proxy (h2c in, h2c out) in front of the gRPC server, with routes of its own.
+fn start_grpc_proxy(server: &GrpcServer) -> (Mosn, u16) {
+    let port = free_port();
+    let dead = format!("127.0.0.1:{}", free_port());
+    let mut config = config(
+        json!([proxy_listener("grpc", port, "grpc", ("Http2", "Http2"))]),
+        json!([
+            cluster("grpc", &[format!("127.0.0.1:{}", server.port)]),
+            cluster("dead", &[dead])
+        ]),
+        free_port(),
+    );
+    let routes: Value = json!([
+        { "match": { "prefix": "/test.Echo/", "headers": [{ "name": "x-short", "value": "yes" }] },
+          "route": { "cluster_name": "grpc", "timeout": "500ms" } },
+        { "match": { "prefix": "/test.Echo/" }, "route": { "cluster_name": "grpc" } },
+        { "match": { "prefix": "/dead.Service/" }, "route": { "cluster_name": "dead" } }
+    ]);
+    config["servers"][0]["routers"] = json!([{ "router_config_name": "grpc",
+        "virtual_hosts": [{ "name": "all", "domains": ["*"], "routers": routes }] }]);
+    (Mosn::start(&config, port), port)
+}
+
+#[test]
+fn grpc_calls_pass_through_with_their_trailers_and_statuses() {
+    let server = GrpcServer::start();
+    let (_mosn, port) = start_grpc_proxy(&server);
+    assert_eq!(grpc_call(port, "Unary", &[]), "ok echo:hi kept");
+    assert_eq!(grpc_call(port, "Stream", &[]), "ok 5 part-4:hello");
+    assert_eq!(
+        grpc_call(port, "Missing", &[]),
+        "error NOT_FOUND no such thing"
+    );
+}
+
+#[test]
+fn the_proxy_answers_grpc_calls_with_grpc_statuses() {
+    let server = GrpcServer::start();
+    let (_mosn, port) = start_grpc_proxy(&server);
+    assert_eq!(
+        grpc_call(port, "Sleep", &["10", "x-short=yes"]),
+        "error DEADLINE_EXCEEDED upstream request timeout"
+    );
+    let call = |path: &str| {
+        let output = Command::new("python3")
+            .arg("-c")
+            .arg(
+                "import grpc,sys\n\
+                 ch = grpc.insecure_channel(sys.argv[1])\n\
+                 try: ch.unary_unary(sys.argv[2])(b'x', timeout=10); print('ok')\n\
+                 except grpc.RpcError as e: print(e.code().name, e.details())",
+            )
+            .arg(format!("127.0.0.1:{port}"))
+            .arg(path)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&output.stdout).trim().to_string()
+    };
+    assert_eq!(
+        call("/dead.Service/Call"),
+        "UNAVAILABLE upstream connect failed"
+    );
+    assert_eq!(call("/unrouted.Service/Call"), "UNIMPLEMENTED no route");
+}
+
+#[test]
+fn grpc_timeout_from_the_client_cuts_the_wait() {
+    let server = GrpcServer::start();
+    let (_mosn, port) = start_grpc_proxy(&server);
+    // One length-prefixed gRPC message: uncompressed, 2 bytes.
+    let message = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(message.path(), b"\x00\x00\x00\x00\x02hi").unwrap();
+    let data = format!("@{}", message.path().display());
+    // curl keeps no deadline of its own: only the proxy can end the 3 s call early.
+    let started = Instant::now();
+    let (ok, head) = curl(&[
+        "-sS",
+        "--http2-prior-knowledge",
+        "-o",
+        "/dev/null",
+        "-D",
+        "-",
+        "-H",
+        "content-type: application/grpc",
+        "-H",
+        "te: trailers",
+        "-H",
+        "grpc-timeout: 200m",
+        "--data-binary",
+        &data,
+        &url(port, "/test.Echo/Sleep"),
+    ]);
+    let head = String::from_utf8_lossy(&head);
+    assert!(ok, "{head}");
+    assert!(head.contains("grpc-status: 4"), "{head}");
+    assert!(
+        started.elapsed() < Duration::from_millis(2500),
+        "answered after {:?}",
+        started.elapsed()
+    );
+}

@@ -1,0 +1,32 @@
+"""A gRPC client (grpcio) for the proxy's tests: `grpc_client.py TARGET CALL [TIMEOUT [K=V]]`
+(K=V: metadata sent with the call).
+
+Prints one line: `ok <message> <trailer>` for Unary, `ok <n> <last part>` for Stream, or
+`error <STATUS_CODE> <details>` when the call fails.
+"""
+import sys
+
+import grpc
+
+
+def main():
+    target, call = sys.argv[1], sys.argv[2]
+    timeout = float(sys.argv[3]) if len(sys.argv) > 3 else 10
+    metadata = [tuple(pair.split("=", 1)) for pair in sys.argv[4:]]
+    with grpc.insecure_channel(target) as channel:
+        try:
+            if call == "Stream":
+                parts = list(channel.unary_stream("/test.Echo/Stream")(b"\x05hello", timeout=timeout, metadata=metadata))
+                print("ok", len(parts), parts[-1].decode())
+            else:
+                reply, outcome = channel.unary_unary("/test.Echo/" + call).with_call(
+                    b"hi", timeout=timeout, metadata=metadata
+                )
+                trailer = dict(outcome.trailing_metadata()).get("x-trailer", "-")
+                print("ok", reply.decode(), trailer)
+        except grpc.RpcError as err:
+            print("error", err.code().name, err.details())
+
+
+if __name__ == "__main__":
+    sys.exit(main())
