@@ -252,3 +252,39 @@ fn grpc_timeout_from_the_client_cuts_the_wait() {
         started.elapsed()
     );
 }
+
+#[test]
+fn a_graceful_stop_lets_open_streams_finish() {
+    let server = GrpcServer::start();
+    let (mosn, port) = start_grpc_proxy(&server);
+    let call = std::thread::spawn(move || grpc_call(port, "Sleep", &[]));
+    std::thread::sleep(Duration::from_millis(800));
+    mosn.process.signal(libc::SIGTERM);
+    assert_eq!(
+        call.join().unwrap(),
+        "ok late -",
+        "the call open at SIGTERM completes"
+    );
+}
+
+#[test]
+fn a_client_that_gives_up_cancels_the_upstream_stream() {
+    let server = GrpcServer::start();
+    let (mosn, port) = start_grpc_proxy(&server);
+    // The client's deadline resets the stream; the proxy must give its upstream stream up at
+    // once rather than wait 3 s for an answer nobody reads.
+    assert_eq!(
+        grpc_call(port, "Sleep", &["0.3"]),
+        "error DEADLINE_EXCEEDED Deadline Exceeded"
+    );
+    assert_eq!(grpc_call(port, "Unary", &[]), "ok echo:hi kept");
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while !mosn.log().contains("upstream stream cancelled") && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        mosn.log().contains("upstream stream cancelled"),
+        "{}",
+        mosn.log()
+    );
+}

@@ -347,7 +347,11 @@ impl Exchange<'_> {
         let client_reset = crate::client::reset(&mut self.client);
         let result = tokio::select! {
             result = tokio::time::timeout(timeout, read_response_head(upstream, &limits, upgrade)) => result,
-            () = client_reset => return Err(WaitError::Stop(Stop::Close)),
+            () = client_reset => {
+                // Dropping the upstream stream resets it (CANCEL) and frees its window.
+                tracing::debug!("the client reset its stream: upstream stream cancelled");
+                return Err(WaitError::Stop(Stop::Close));
+            }
         };
         if let Ok(Ok(head)) = result {
             self.record.response_received = self.elapsed_for_log();
