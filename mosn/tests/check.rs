@@ -141,3 +141,48 @@ fn a_type_error_names_the_path_and_start_refuses_to_run() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("error: servers[0].listeners[0].bind_port: invalid type: string \"yes\", expected a boolean"), "{stderr}");
 }
+
+#[test]
+fn protocol_choices_and_http2_settings_are_checked_with_their_paths() {
+    let proxy = |i: u16, config: serde_json::Value| {
+        json!({ "name": format!("p{i}"), "address": format!("127.0.0.1:{}", i + 1), "bind_port": true,
+                "filter_chains": [{ "filters": [{ "type": "proxy", "config": config }] }] })
+    };
+    let config = json!({
+        "servers": [{
+            "listeners": [
+                proxy(0, json!({ "downstream_protocol": "Http1,bolt", "router_config_name": "r" })),
+                proxy(1, json!({ "downstream_protocol": "Auto", "upstream_protocol": "Http3", "router_config_name": "r" })),
+                proxy(2, json!({ "downstream_protocol": "Http2", "router_config_name": "r",
+                              "extend_config": { "Http2": { "initial_stream_window_size": 10 } } })),
+                proxy(3, json!({ "downstream_protocol": "Http1, Http2", "upstream_protocol": "Http2", "router_config_name": "r" }))
+            ],
+            "routers": [{ "router_config_name": "r", "virtual_hosts": [{ "name": "v", "domains": ["*"],
+                "routers": [{ "match": { "prefix": "/" }, "direct_response": { "status": 200 } }] }] }]
+        }]
+    });
+    let dir = ConfigDir::new(&config);
+    let (ok, out) = check(&dir.config_file());
+    assert!(!ok, "{out}");
+    let filter = |i: usize| format!("servers[0].listeners[{i}].filter_chains[0].filters[0].config");
+    for want in [
+        format!(
+            "error: {}.downstream_protocol: protocol \"bolt\" is not supported yet",
+            filter(0)
+        ),
+        format!(
+            "error: {}.upstream_protocol: protocol \"Http3\" is not supported",
+            filter(1)
+        ),
+        format!(
+            "error: {}.extend_config.initial_stream_window_size: must be a number from 65535",
+            filter(2)
+        ),
+    ] {
+        assert!(out.contains(&want), "missing {want:?} in:\n{out}");
+    }
+    assert!(
+        !out.contains("listeners[3]"),
+        "a valid list is accepted:\n{out}"
+    );
+}
