@@ -19,6 +19,8 @@ fn peer(name: &str) -> std::path::PathBuf {
 /// The grpcio server of `peers/grpc_server.py`, on the port it reports.
 struct GrpcServer {
     port: u16,
+    /// The lines it prints after its port.
+    lines: std::sync::mpsc::Receiver<String>,
     _process: Process,
 }
 
@@ -29,19 +31,38 @@ impl GrpcServer {
             .stdout(Stdio::piped())
             .spawn()
             .unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
         let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
+        stdout.read_line(&mut line).unwrap();
         let port = line.trim().parse().unwrap_or_else(|_| {
             panic!(
                 "grpc_server.py did not start (is grpcio installed? run ./scripts/test): {line:?}"
             )
         });
+        let (send, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in stdout.lines().map_while(Result::ok) {
+                let _ = send.send(line);
+            }
+        });
         GrpcServer {
             port,
+            lines,
             _process: Process(child),
         }
+    }
+
+    /// Waits (up to 10 s) until the server prints `line`.
+    fn printed(&self, line: &str) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            match self.lines.recv_timeout(left) {
+                Ok(printed) if printed == line => return true,
+                Ok(_) => {}
+                Err(_) => return false,
+            }
+        }
+        false
     }
 }
 
@@ -258,7 +279,7 @@ fn a_graceful_stop_lets_open_streams_finish() {
     let server = GrpcServer::start();
     let (mosn, port) = start_grpc_proxy(&server);
     let call = std::thread::spawn(move || grpc_call(port, "Sleep", &[]));
-    std::thread::sleep(Duration::from_millis(800));
+    assert!(server.printed("sleeping"), "the call reached the server");
     mosn.process.signal(libc::SIGTERM);
     assert_eq!(
         call.join().unwrap(),
@@ -274,11 +295,11 @@ fn a_client_that_gives_up_cancels_the_upstream_stream() {
     // The client's deadline resets the stream; the proxy must give its upstream stream up at
     // once rather than wait 3 s for an answer nobody reads.
     assert_eq!(
-        grpc_call(port, "Sleep", &["0.3"]),
+        grpc_call(port, "Sleep", &["1"]),
         "error DEADLINE_EXCEEDED Deadline Exceeded"
     );
     assert_eq!(grpc_call(port, "Unary", &[]), "ok echo:hi kept");
-    let deadline = Instant::now() + Duration::from_secs(2);
+    let deadline = Instant::now() + Duration::from_secs(5);
     while !mosn.log().contains("upstream stream cancelled") && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(50));
     }

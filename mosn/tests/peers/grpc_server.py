@@ -1,7 +1,8 @@
 """A gRPC server (grpcio) for the proxy's tests, with raw-bytes messages (no generated code).
 
 Service test.Echo: Unary echoes its request (with a trailer), Stream sends the request back
-N times (N = its first byte), Sleep answers after 3 s, Missing fails with NOT_FOUND.
+N times (N = its first byte), Sleep answers after 3 s (and prints "sleeping" when it starts),
+Missing fails with NOT_FOUND.
 Prints the port it listens on, then serves until killed.
 """
 import sys
@@ -22,6 +23,7 @@ def stream(request, context):
 
 
 def sleep(request, context):
+    print("sleeping", flush=True)
     time.sleep(3)
     return b"late"
 
