@@ -2,9 +2,11 @@
 (K=V: metadata sent with the call).
 
 Prints one line: `ok <message> <trailer>` for Unary, `ok <n> <last part>` for Stream, or
-`error <STATUS_CODE> <details>` when the call fails.
+`error <STATUS_CODE> <details>` when the call fails. CancelSleep starts Sleep without a
+deadline and cancels it after 1.5 s (`cancelled`).
 """
 import sys
+import time
 
 import grpc
 
@@ -15,7 +17,12 @@ def main():
     metadata = [tuple(pair.split("=", 1)) for pair in sys.argv[4:]]
     with grpc.insecure_channel(target) as channel:
         try:
-            if call == "Stream":
+            if call == "CancelSleep":
+                # No deadline (so no grpc-timeout header): only the client's reset ends it.
+                pending = channel.unary_unary("/test.Echo/Sleep").future(b"hi")
+                time.sleep(1.5)
+                print("cancelled" if pending.cancel() else "not cancelled")
+            elif call == "Stream":
                 parts = list(channel.unary_stream("/test.Echo/Stream")(b"\x05hello", timeout=timeout, metadata=metadata))
                 print("ok", len(parts), parts[-1].decode())
             else:
