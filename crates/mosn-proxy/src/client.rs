@@ -2,6 +2,7 @@
 //! stream of an HTTP/2 connection.
 
 use std::future::poll_fn;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -21,7 +22,8 @@ pub enum Client<'a> {
 /// One HTTP/2 stream of a client connection: its request body and the handle its response
 /// goes out on.
 pub struct H2Client {
-    pub info: ConnectionInfo,
+    /// The connection's, shared by its streams.
+    pub info: Arc<ConnectionInfo>,
     pub drain: Drain,
     pub idle: Duration,
     pub body: RecvStream,

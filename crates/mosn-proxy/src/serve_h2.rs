@@ -9,7 +9,7 @@ use std::task::{Context, Poll};
 
 use bytes::{Buf, Bytes, BytesMut};
 use mosn_net::Connection;
-use mosn_protocol::http1::BodyKind;
+use mosn_protocol::http1::{BodyKind, framing};
 use mosn_protocol::http2::convert;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
@@ -22,7 +22,7 @@ use crate::settings::idle_timeout;
 
 pub async fn serve(shared: Arc<Shared>, down: Downstream) {
     let (connection, early) = down.into_parts();
-    let info = connection.info.clone();
+    let info = Arc::new(connection.info.clone());
     let mut drain = connection.drain.clone();
     let idle = idle_timeout(&connection);
     let io = ClientIo { early, connection };
@@ -64,10 +64,15 @@ pub async fn serve(shared: Arc<Shared>, down: Downstream) {
         };
         let (parts, body) = request.into_parts();
         let head = convert::request_head(&parts);
-        let kind = match (body.is_end_stream(), content_length(&head.headers)) {
+        // Without a length, END_STREAM ends the body: chunked, to an HTTP/1.1 upstream.
+        let kind = match (body.is_end_stream(), framing::request_body(&head)) {
             (true, _) => BodyKind::Empty,
-            (false, Some(length)) => BodyKind::Length(length),
-            (false, None) => BodyKind::Chunked,
+            (false, Ok(BodyKind::Length(length))) => BodyKind::Length(length),
+            (false, Ok(_)) => BodyKind::Chunked,
+            (false, Err(err)) => {
+                h2_local_reply(&mut respond, err.status(), "", &[]);
+                continue;
+            }
         };
         let limit = shared.settings.max_request_body_size;
         if limit > 0 && matches!(kind, BodyKind::Length(n) if n > limit) {
@@ -75,7 +80,7 @@ pub async fn serve(shared: Arc<Shared>, down: Downstream) {
             continue;
         }
         let client = H2Client {
-            info: info.clone(),
+            info: Arc::clone(&info),
             drain: drain.clone(),
             idle,
             body,
@@ -90,10 +95,6 @@ pub async fn serve(shared: Arc<Shared>, down: Downstream) {
             drop(open);
         });
     }
-}
-
-fn content_length(headers: &mosn_protocol::http1::Headers) -> Option<u64> {
-    headers.get_str("content-length")?.trim().parse().ok()
 }
 
 /// The client connection as `h2` reads and writes it: the bytes read while telling the

@@ -89,6 +89,15 @@ impl Http2Connection {
     }
 }
 
+/// A new stream's hold on `connection`.
+fn lease(connection: &Arc<Http2Connection>) -> Http2Stream {
+    connection.streams.fetch_add(1, Ordering::Relaxed);
+    Http2Stream {
+        send: connection.send.clone(),
+        connection: Arc::clone(connection),
+    }
+}
+
 impl Http2Pool {
     /// A stream on an open connection with room, if there is one. Connections that closed, and
     /// those idle (no stream) for longer than `idle_timeout`, are let go on the way.
@@ -99,12 +108,7 @@ impl Http2Pool {
                 && idle_timeout.is_some_and(|limit| lock(&c.last_used).elapsed() >= limit);
             !c.closed.load(Ordering::Relaxed) && !idle
         });
-        let connection = open.iter().find(|c| c.has_room())?;
-        connection.streams.fetch_add(1, Ordering::Relaxed);
-        Some(Http2Stream {
-            send: connection.send.clone(),
-            connection: Arc::clone(connection),
-        })
+        open.iter().find(|c| c.has_room()).map(lease)
     }
 
     /// A stream on a connection with room, opening one with `connect` when none has.
@@ -121,11 +125,7 @@ impl Http2Pool {
             return Ok(stream);
         }
         let connection = connect().await?;
-        connection.streams.fetch_add(1, Ordering::Relaxed);
         lock(&self.open).push(Arc::clone(&connection));
-        Ok(Http2Stream {
-            send: connection.send.clone(),
-            connection,
-        })
+        Ok(lease(&connection))
     }
 }

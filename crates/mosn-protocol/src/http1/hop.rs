@@ -12,6 +12,13 @@ const HOP_BY_HOP: &[&str] = &[
     "upgrade",
 ];
 
+/// Whether `name` is one of the fixed hop-by-hop fields (not counting those Connection names).
+pub fn is_hop_by_hop(name: &[u8]) -> bool {
+    HOP_BY_HOP
+        .iter()
+        .any(|h| name.eq_ignore_ascii_case(h.as_bytes()))
+}
+
 pub fn remove_hop_by_hop(headers: &mut Headers) {
     let named: Vec<Vec<u8>> = headers
         .get_all("connection")
@@ -19,10 +26,7 @@ pub fn remove_hop_by_hop(headers: &mut Headers) {
         .map(|t| t.to_ascii_lowercase())
         .collect();
     headers.retain(|name, _| {
-        let hop = HOP_BY_HOP
-            .iter()
-            .any(|h| name.eq_ignore_ascii_case(h.as_bytes()));
-        !hop && !named.iter().any(|n| name.eq_ignore_ascii_case(n))
+        !is_hop_by_hop(name) && !named.iter().any(|n| name.eq_ignore_ascii_case(n))
     });
 }
 

@@ -7,17 +7,8 @@ use http::header::{HeaderName, HeaderValue};
 use http::{HeaderMap, Method, Request, Response, StatusCode, Uri};
 
 use crate::http1::encode::reason;
+use crate::http1::hop::is_hop_by_hop;
 use crate::http1::{Headers, RequestHead, ResponseHead, Version};
-
-/// Fields that describe one HTTP/1 connection and have no place in HTTP/2.
-const CONNECTION_SPECIFIC: &[&str] = &[
-    "connection",
-    "proxy-connection",
-    "keep-alive",
-    "transfer-encoding",
-    "upgrade",
-    "host",
-];
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConvertError {
@@ -29,26 +20,26 @@ pub enum ConvertError {
 
 /// Header fields from an HTTP/2 message, in the order `h2` gives them.
 pub fn headers_from_map(map: &HeaderMap) -> Headers {
-    let mut headers = Headers::with_capacity(map.len() + 1);
+    let mut headers = Headers::with_capacity(map.len());
+    push_fields(map, &mut headers);
+    headers
+}
+
+fn push_fields(map: &HeaderMap, headers: &mut Headers) {
     for (name, value) in map {
         let name = Bytes::copy_from_slice(name.as_str().as_bytes());
         headers.push(name, Bytes::copy_from_slice(value.as_bytes()));
     }
-    headers
 }
 
-/// Header fields for an HTTP/2 message: names lowercased; connection-specific fields, and
-/// fields HTTP/2 cannot carry, left out.
+/// Header fields for an HTTP/2 message: names lowercased; connection-specific fields (Host
+/// goes in `:authority`), and fields HTTP/2 cannot carry, left out.
 pub fn headers_to_map(headers: &Headers) -> HeaderMap {
     let mut map = HeaderMap::with_capacity(headers.len());
     for (name, value) in headers.iter() {
-        if CONNECTION_SPECIFIC
-            .iter()
-            .any(|c| name.eq_ignore_ascii_case(c.as_bytes()))
-        {
-            continue;
-        }
-        if name.eq_ignore_ascii_case(b"te") && !value.eq_ignore_ascii_case(b"trailers") {
+        let te_trailers =
+            name.eq_ignore_ascii_case(b"te") && value.eq_ignore_ascii_case(b"trailers");
+        if (is_hop_by_hop(name) && !te_trailers) || name.eq_ignore_ascii_case(b"host") {
             continue;
         }
         let (Ok(name), Ok(value)) = (HeaderName::from_bytes(name), HeaderValue::from_bytes(value))

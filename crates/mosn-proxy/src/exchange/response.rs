@@ -117,20 +117,19 @@ impl Exchange<'_> {
     }
 
     pub(super) async fn send_response_body(&mut self) -> Result<(), Stop> {
+        let idle = self.client.idle();
         if self.tunnel {
             let (Client::H1(down), Some(Upstream::H1(upstream))) =
                 (&mut self.client, self.upstream.take())
             else {
                 return Err(Stop::Close);
             };
-            let idle = crate::settings::idle_timeout(&down.connection);
             let early = (&down.buf[..], &upstream.buf[..]);
             crate::tunnel::tunnel(&down.connection.stream, &upstream.stream, early, idle).await;
             return Ok(());
         }
         let (kind, out, upstream_closes) = self.response_body.take().ok_or(Stop::Close)?;
         let limits = self.shared.settings.limits;
-        let idle = self.client.idle();
         let upstream = self.upstream.as_mut().ok_or(Stop::Close)?;
         let result = match &mut self.client {
             Client::H1(down) => {
