@@ -8,9 +8,9 @@ use mosn_config::address::ListenAddress;
 use mosn_config::diagnostics::{index, join};
 use mosn_config::model::{Listener, TlsConfig};
 use mosn_config::{Diagnostics, MosnConfig};
-use mosn_filters::FilterContext;
 use mosn_filters::network::NetworkFilterRegistry;
 use mosn_filters::stream::StreamFilterRegistry;
+use mosn_filters::{Codecs, FilterContext};
 use mosn_net::listener::ListenerSpec;
 use mosn_net::registry::Registry;
 use mosn_net::stats::ListenerStats;
@@ -62,6 +62,7 @@ pub fn prepare(config: &MosnConfig, purpose: &Purpose, diags: &mut Diagnostics) 
         routers,
         stream_filters: Vec::new(),
         access_logs: Vec::new(),
+        codecs: Arc::new(Codecs::default()),
     };
     let registries = Registries {
         network: mosn_filters::network::registry(),
@@ -117,6 +118,7 @@ fn listener_spec(
         routers: Arc::clone(&base.routers),
         stream_filters,
         access_logs,
+        codecs: Arc::clone(&base.codecs),
     };
     let listener_filters = listener
         .listener_filters

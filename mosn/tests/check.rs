@@ -151,11 +151,15 @@ fn protocol_choices_and_http2_settings_are_checked_with_their_paths() {
     let config = json!({
         "servers": [{
             "listeners": [
-                proxy(0, json!({ "downstream_protocol": "Http1,bolt", "router_config_name": "r" })),
+                proxy(0, json!({ "downstream_protocol": "Http1,tars", "router_config_name": "r" })),
                 proxy(1, json!({ "downstream_protocol": "Auto", "upstream_protocol": "Http3", "router_config_name": "r" })),
                 proxy(2, json!({ "downstream_protocol": "Http2", "router_config_name": "r",
                               "extend_config": { "Http2": { "initial_stream_window_size": 10 } } })),
-                proxy(3, json!({ "downstream_protocol": "Http1, Http2", "upstream_protocol": "Http2", "router_config_name": "r" }))
+                proxy(3, json!({ "downstream_protocol": "Http1, Http2", "upstream_protocol": "Http2", "router_config_name": "r" })),
+                proxy(4, json!({ "downstream_protocol": "bolt", "upstream_protocol": "dubbo", "router_config_name": "r" })),
+                // MOSN's legacy form: "X" and the protocol in extend_config.sub_protocol.
+                proxy(5, json!({ "downstream_protocol": "X", "router_config_name": "r",
+                              "extend_config": { "sub_protocol": "bolt" } }))
             ],
             "routers": [{ "router_config_name": "r", "virtual_hosts": [{ "name": "v", "domains": ["*"],
                 "routers": [{ "match": { "prefix": "/" }, "direct_response": { "status": 200 } }] }] }]
@@ -167,8 +171,12 @@ fn protocol_choices_and_http2_settings_are_checked_with_their_paths() {
     let filter = |i: usize| format!("servers[0].listeners[{i}].filter_chains[0].filters[0].config");
     for want in [
         format!(
-            "error: {}.downstream_protocol: protocol \"bolt\" is not supported yet",
+            "error: {}.downstream_protocol: protocol \"tars\" is not supported yet",
             filter(0)
+        ),
+        format!(
+            "error: {}.upstream_protocol: protocol \"dubbo\" is not a downstream protocol",
+            filter(4)
         ),
         format!(
             "error: {}.upstream_protocol: protocol \"Http3\" is not supported",
@@ -181,8 +189,7 @@ fn protocol_choices_and_http2_settings_are_checked_with_their_paths() {
     ] {
         assert!(out.contains(&want), "missing {want:?} in:\n{out}");
     }
-    assert!(
-        !out.contains("listeners[3]"),
-        "a valid list is accepted:\n{out}"
-    );
+    for valid in ["listeners[3]", "listeners[5]"] {
+        assert!(!out.contains(valid), "{valid} is accepted:\n{out}");
+    }
 }

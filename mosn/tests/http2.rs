@@ -3,67 +3,15 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
 use serde_json::{Value, json};
 
-fn peer(name: &str) -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/peers")
-        .join(name)
-}
-
-/// The grpcio server of `peers/grpc_server.py`, on the port it reports.
-struct GrpcServer {
-    port: u16,
-    /// The lines it prints after its port.
-    lines: std::sync::mpsc::Receiver<String>,
-    _process: Process,
-}
-
-impl GrpcServer {
-    fn start() -> GrpcServer {
-        let mut child = Command::new("python3")
-            .arg(peer("grpc_server.py"))
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut line = String::new();
-        stdout.read_line(&mut line).unwrap();
-        let port = line.trim().parse().unwrap_or_else(|_| {
-            panic!(
-                "grpc_server.py did not start (is grpcio installed? run ./scripts/test): {line:?}"
-            )
-        });
-        let (send, lines) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in stdout.lines().map_while(Result::ok) {
-                let _ = send.send(line);
-            }
-        });
-        GrpcServer {
-            port,
-            lines,
-            _process: Process(child),
-        }
-    }
-
-    /// Waits (up to 10 s) until the server prints `line`.
-    fn printed(&self, line: &str) -> bool {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
-            match self.lines.recv_timeout(left) {
-                Ok(printed) if printed == line => return true,
-                Ok(_) => {}
-                Err(_) => return false,
-            }
-        }
-        false
-    }
+/// The grpcio server of `peers/grpc_server.py`.
+fn grpc_server() -> PeerServer {
+    PeerServer::start(Command::new("python3").arg(peer("grpc_server.py")))
 }
 
 /// `peers/grpc_client.py` calling `call` through the proxy: its one line of outcome.
@@ -173,7 +121,7 @@ fn h2load_through_the_proxy_has_no_errors() {
 }
 
 /// A proxy (h2c in, h2c out) in front of the gRPC server, with routes of its own.
-fn start_grpc_proxy(server: &GrpcServer) -> (Mosn, u16) {
+fn start_grpc_proxy(server: &PeerServer) -> (Mosn, u16) {
     let port = free_port();
     let dead = format!("127.0.0.1:{}", free_port());
     let mut config = config(
@@ -197,7 +145,7 @@ fn start_grpc_proxy(server: &GrpcServer) -> (Mosn, u16) {
 
 #[test]
 fn grpc_calls_pass_through_with_their_trailers_and_statuses() {
-    let server = GrpcServer::start();
+    let server = grpc_server();
     let (_mosn, port) = start_grpc_proxy(&server);
     assert_eq!(grpc_call(port, "Unary", &[]), "ok echo:hi kept");
     assert_eq!(grpc_call(port, "Stream", &[]), "ok 5 part-4:hello");
@@ -209,7 +157,7 @@ fn grpc_calls_pass_through_with_their_trailers_and_statuses() {
 
 #[test]
 fn the_proxy_answers_grpc_calls_with_grpc_statuses() {
-    let server = GrpcServer::start();
+    let server = grpc_server();
     let (_mosn, port) = start_grpc_proxy(&server);
     assert_eq!(
         grpc_call(port, "Sleep", &["10", "x-short=yes"]),
@@ -239,7 +187,7 @@ fn the_proxy_answers_grpc_calls_with_grpc_statuses() {
 
 #[test]
 fn grpc_timeout_from_the_client_cuts_the_wait() {
-    let server = GrpcServer::start();
+    let server = grpc_server();
     let (_mosn, port) = start_grpc_proxy(&server);
     // One length-prefixed gRPC message: uncompressed, 2 bytes.
     let message = tempfile::NamedTempFile::new().unwrap();
@@ -276,7 +224,7 @@ fn grpc_timeout_from_the_client_cuts_the_wait() {
 
 #[test]
 fn a_graceful_stop_lets_open_streams_finish() {
-    let server = GrpcServer::start();
+    let server = grpc_server();
     let (mosn, port) = start_grpc_proxy(&server);
     let call = std::thread::spawn(move || grpc_call(port, "Sleep", &[]));
     assert!(server.printed("sleeping"), "the call reached the server");
@@ -290,7 +238,7 @@ fn a_graceful_stop_lets_open_streams_finish() {
 
 #[test]
 fn a_client_that_gives_up_cancels_the_upstream_stream() {
-    let server = GrpcServer::start();
+    let server = grpc_server();
     let (mosn, port) = start_grpc_proxy(&server);
     // The client cancels (RST_STREAM) with no deadline it told the proxy of: only the reset can
     // make the proxy give its upstream stream up before the server's 3 s answer.

@@ -2,19 +2,10 @@
 
 mod common;
 
-use std::path::Path;
 use std::process::Command;
 
 use common::*;
 use serde_json::json;
-
-fn peer(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/peers")
-        .join(name)
-        .display()
-        .to_string()
-}
 
 #[test]
 fn websocket_connections_are_tunnelled() {

@@ -1,6 +1,7 @@
 //! The `proxy` network filter: HTTP/1.1 and HTTP/2 requests from clients walk MOSN's phases to
 //! an upstream host chosen by the router and the cluster's load balancer, and the responses
-//! come back.
+//! come back. RPC frames (bolt, dubbo, ...) take the same router and clusters, many at once on
+//! one connection.
 
 pub mod access_log;
 mod body;
@@ -11,8 +12,10 @@ mod h2_body;
 mod mirror;
 mod phase;
 mod reply;
+mod rpc_call;
 mod serve;
 mod serve_h2;
+mod serve_rpc;
 mod settings;
 pub mod stream_filter;
 mod tunnel;
@@ -25,6 +28,7 @@ use mosn_config::diagnostics::join;
 use mosn_config::model::ProxyConfig;
 use mosn_net::filter::BoxFuture;
 use mosn_net::{ChainBuilder, Connection, NetworkFilterFactory, TerminalFilter};
+use mosn_protocol::xprotocol::Registry;
 use mosn_router::{RouteTable, Routers};
 use mosn_upstream::ClusterManager;
 use serde_json::{Map, Value};
@@ -67,19 +71,28 @@ impl NetworkFilterFactory for ProxyFilter {
     }
 }
 
+/// What filters may use when they are built from config.
+pub struct FilterContext {
+    pub clusters: Arc<ClusterManager>,
+    pub routers: Arc<Routers>,
+    /// The stream filters of the listener being built, for the `proxy` filter.
+    pub stream_filters: Vec<Arc<dyn StreamFilterFactory>>,
+    /// The access logs of the listener being built.
+    pub access_logs: Vec<Arc<AccessLog>>,
+    /// The RPC codecs `proxy` filters may speak, by protocol name.
+    pub codecs: Arc<Registry>,
+}
+
 /// Builds the filter from its config at `path`.
 pub fn build(
     config: &Map<String, Value>,
-    routers: &Routers,
-    clusters: &Arc<ClusterManager>,
-    stream_filters: &[Arc<dyn StreamFilterFactory>],
-    access_logs: &[Arc<AccessLog>],
+    context: &FilterContext,
     path: &str,
     diags: &mut Diagnostics,
 ) -> Option<Arc<dyn NetworkFilterFactory>> {
     let config: ProxyConfig = decode(&Value::Object(config.clone()), path, diags)?;
-    let settings = Settings::new(&config, path, diags)?;
-    let Some(table) = routers.get(&config.router_config_name) else {
+    let settings = Settings::new(&config, &context.codecs, path, diags)?;
+    let Some(table) = context.routers.get(&config.router_config_name) else {
         let name = &config.router_config_name;
         diags.error(
             join(path, "router_config_name"),
@@ -89,9 +102,9 @@ pub fn build(
     };
     Some(Arc::new(ProxyFilter(Arc::new(Shared {
         table,
-        clusters: Arc::clone(clusters),
+        clusters: Arc::clone(&context.clusters),
         settings,
-        stream_filters: stream_filters.to_vec(),
-        access_logs: access_logs.to_vec(),
+        stream_filters: context.stream_filters.clone(),
+        access_logs: context.access_logs.clone(),
     }))))
 }

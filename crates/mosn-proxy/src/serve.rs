@@ -6,17 +6,18 @@ use std::sync::Arc;
 
 use bytes::BytesMut;
 use mosn_net::Connection;
-use mosn_protocol::detect::{Detection, Protocol, detect};
+use mosn_protocol::detect::{self, Protocol, detect};
 use mosn_protocol::http1::chunked::check_first_size_line;
 use mosn_protocol::http1::head::parse_request;
 use mosn_protocol::http1::{BodyKind, Error, RequestHead, framing};
+use mosn_protocol::xprotocol;
 use tokio::time::Instant;
 
 use crate::client::Client;
 use crate::downstream::Downstream;
 use crate::exchange::Exchange;
 use crate::reply::local_reply;
-use crate::settings::idle_timeout;
+use crate::settings::{Speaks, idle_timeout};
 use crate::{ConnectionNext, Shared};
 
 enum HeadError {
@@ -31,33 +32,71 @@ enum HeadError {
 pub async fn serve(shared: Arc<Shared>, connection: Connection) {
     let mut down = Downstream::new(connection);
     let protocol = match shared.settings.downstream.as_slice() {
-        [only] => *only,
+        [only] => only.clone(),
         candidates => match detect_protocol(&mut down, candidates).await {
             Some(protocol) => protocol,
             None => return,
         },
     };
     match protocol {
-        Protocol::Http1 => serve_http1(&shared, down).await,
-        Protocol::Http2 => crate::serve_h2::serve(shared, down).await,
+        Speaks::Http(Protocol::Http1) => serve_http1(&shared, down).await,
+        Speaks::Http(Protocol::Http2) => crate::serve_h2::serve(shared, down).await,
+        Speaks::Rpc(codec) => crate::serve_rpc::serve(shared, down, codec).await,
+    }
+}
+
+enum Detected {
+    Found(Speaks),
+    /// The bytes so far fit more than one candidate, or none yet.
+    NeedMore,
+    Unknown,
+}
+
+/// Which of `candidates` a connection starting with `start` speaks.
+fn detect_among(start: &[u8], candidates: &[Speaks]) -> Detected {
+    let http: Vec<Protocol> = candidates
+        .iter()
+        .filter_map(|c| match c {
+            Speaks::Http(protocol) => Some(*protocol),
+            Speaks::Rpc(_) => None,
+        })
+        .collect();
+    let mut undecided = false;
+    match detect(start, &http) {
+        detect::Detection::Found(protocol) => return Detected::Found(Speaks::Http(protocol)),
+        detect::Detection::NeedMore => undecided = true,
+        detect::Detection::Unknown => {}
+    }
+    for candidate in candidates {
+        if let Speaks::Rpc(codec) = candidate {
+            match codec.detect(start) {
+                xprotocol::Detection::Yes => return Detected::Found(candidate.clone()),
+                xprotocol::Detection::NeedMore => undecided = true,
+                xprotocol::Detection::No => {}
+            }
+        }
+    }
+    match undecided {
+        true => Detected::NeedMore,
+        false => Detected::Unknown,
     }
 }
 
 /// Reads until the first bytes tell which of `candidates` the client speaks; `None` when it
 /// speaks none of them (the connection closes) or goes quiet.
-async fn detect_protocol(down: &mut Downstream, candidates: &[Protocol]) -> Option<Protocol> {
+async fn detect_protocol(down: &mut Downstream, candidates: &[Speaks]) -> Option<Speaks> {
     let deadline = Instant::now() + idle_timeout(&down.connection);
     loop {
-        match detect(&down.buf, candidates) {
-            Detection::Found(protocol) => return Some(protocol),
-            Detection::Unknown => {
+        match detect_among(&down.buf, candidates) {
+            Detected::Found(protocol) => return Some(protocol),
+            Detected::Unknown => {
                 tracing::debug!(
                     connection = down.connection.info.id,
                     "unknown protocol (expected one of {candidates:?}): closed"
                 );
                 return None;
             }
-            Detection::NeedMore => {}
+            Detected::NeedMore => {}
         }
         match tokio::time::timeout_at(deadline, down.read()).await {
             Ok(Ok(n)) if n > 0 => {}

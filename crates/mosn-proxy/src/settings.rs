@@ -1,5 +1,6 @@
-//! The proxy filter's config, read into what its HTTP/1 and HTTP/2 streams need.
+//! The proxy filter's config, read into what its HTTP/1, HTTP/2 and RPC streams need.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use mosn_config::Diagnostics;
@@ -8,6 +9,7 @@ use mosn_config::model::ProxyConfig;
 use mosn_protocol::detect::Protocol;
 use mosn_protocol::http1::Limits;
 use mosn_protocol::http2;
+use mosn_protocol::xprotocol::{self, Codec, Registry};
 use serde_json::{Map, Value};
 
 /// How long a client may take to send a whole request head once it has started (slowloris).
@@ -20,29 +22,79 @@ pub fn idle_timeout(connection: &mosn_net::Connection) -> Duration {
     connection.idle_limit().unwrap_or(NEVER)
 }
 
+/// A protocol a client may speak.
+#[derive(Clone)]
+pub enum Speaks {
+    Http(Protocol),
+    Rpc(Arc<dyn Codec>),
+}
+
+impl std::fmt::Debug for Speaks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Speaks::Http(protocol) => write!(f, "{protocol:?}"),
+            Speaks::Rpc(codec) => f.write_str(codec.name()),
+        }
+    }
+}
+
+impl PartialEq for Speaks {
+    fn eq(&self, other: &Speaks) -> bool {
+        match (self, other) {
+            (Speaks::Http(a), Speaks::Http(b)) => a == b,
+            (Speaks::Rpc(a), Speaks::Rpc(b)) => a.name() == b.name(),
+            _ => false,
+        }
+    }
+}
+
+/// What RPC connections need beyond the codec.
+#[derive(Debug, Clone)]
+pub struct RpcSettings {
+    /// The largest frame read from a client.
+    pub max_frame: usize,
+    /// Send bolt's goaway to clients on a graceful stop (`enable_bolt_goaway`, as in MOSN).
+    pub goaway: bool,
+}
+
 #[derive(Debug, Clone)]
 pub struct Settings {
     /// The protocols clients may speak; more than one means detection from the first bytes.
-    pub downstream: Vec<Protocol>,
-    /// The protocol spoken to upstreams; `None`: the client's.
+    pub downstream: Vec<Speaks>,
+    /// The HTTP version spoken to upstreams; `None`: the client's. RPC requests always go
+    /// upstream in the client's protocol.
     pub upstream: Option<Protocol>,
     pub limits: Limits,
     /// 0: no limit, as in MOSN.
     pub max_request_body_size: u64,
     pub header_timeout: Duration,
     pub http2: http2::Settings,
+    pub rpc: RpcSettings,
 }
 
-const SUPPORTED: &str = "Http1, Http2 and Auto";
-
-/// A protocol name as MOSN registers it; `Auto` is both HTTP versions.
-fn protocols(name: &str) -> Option<&'static [Protocol]> {
+/// The protocols a name stands for, as MOSN registers them: an HTTP version, an RPC codec,
+/// or `Auto`, every one of them.
+fn protocols(name: &str, codecs: &Registry) -> Option<Vec<Speaks>> {
+    let rpc = |name: &str| codecs.get(name).map(Speaks::Rpc);
     match name {
-        "Http1" => Some(&[Protocol::Http1]),
-        "Http2" => Some(&[Protocol::Http2]),
-        "Auto" => Some(&[Protocol::Http1, Protocol::Http2]),
-        _ => None,
+        "Http1" => Some(vec![Speaks::Http(Protocol::Http1)]),
+        "Http2" => Some(vec![Speaks::Http(Protocol::Http2)]),
+        "Auto" => {
+            let http = [Protocol::Http1, Protocol::Http2].map(Speaks::Http);
+            Some(
+                http.into_iter()
+                    .chain(codecs.names().filter_map(rpc))
+                    .collect(),
+            )
+        }
+        _ => rpc(name).map(|speaks| vec![speaks]),
     }
+}
+
+fn supported(codecs: &Registry) -> String {
+    let mut names = vec!["Http1", "Http2", "Auto"];
+    names.extend(codecs.names());
+    names.join(", ")
 }
 
 /// The section of `extend_config` for `protocol` (MOSN keys it by protocol name), or the
@@ -64,24 +116,16 @@ fn section<'a>(
 impl Settings {
     /// Reads the protocols and `extend_config` (flat, or under the protocol name, as MOSN
     /// takes both).
-    pub fn new(config: &ProxyConfig, path: &str, diags: &mut Diagnostics) -> Option<Settings> {
-        let downstream = downstream_protocols(&config.downstream_protocol, path, diags);
-        let upstream = match config.upstream_protocol.as_str() {
-            "" | "Auto" => Ok(None),
-            name => match protocols(name) {
-                Some([single]) => Ok(Some(*single)),
-                _ => {
-                    diags.error(
-                        join(path, "upstream_protocol"),
-                        format!(
-                            "protocol {name:?} is not supported (supported: Http1, Http2, Auto)"
-                        ),
-                    );
-                    Err(())
-                }
-            },
-        };
+    pub fn new(
+        config: &ProxyConfig,
+        codecs: &Registry,
+        path: &str,
+        diags: &mut Diagnostics,
+    ) -> Option<Settings> {
         let extend = config.extend_config.as_ref().and_then(Value::as_object);
+        let downstream = downstream_protocols(config, extend, codecs, path, diags);
+        let upstream = upstream_protocol(&config.upstream_protocol, downstream.as_deref(), codecs)
+            .map_err(|problem| diags.error(join(path, "upstream_protocol"), problem));
         let http1 = section(extend, "Http1");
         let number = |section: Option<&Map<String, Value>>, key: &str| {
             section
@@ -112,6 +156,16 @@ impl Settings {
             limits.max_head = size;
         }
         let http2 = http2_settings(section(extend, "Http2"), path, diags)?;
+        let rpc = RpcSettings {
+            max_frame: match number(extend, "max_frame_size") {
+                0 => xprotocol::DEFAULT_MAX_FRAME,
+                size => usize::try_from(size).unwrap_or(usize::MAX),
+            },
+            goaway: section(extend, "bolt")
+                .and_then(|bolt| bolt.get("enable_bolt_goaway"))
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+        };
         Some(Settings {
             downstream: downstream?,
             upstream: upstream.ok()?,
@@ -119,33 +173,75 @@ impl Settings {
             max_request_body_size: number(http1, "max_request_body_size"),
             header_timeout,
             http2,
+            rpc,
         })
     }
 }
 
-/// `downstream_protocol`: one name, or a comma list of them (detected among).
-fn downstream_protocols(names: &str, path: &str, diags: &mut Diagnostics) -> Option<Vec<Protocol>> {
+/// `downstream_protocol`: one name, or a comma list of them (detected among). MOSN's legacy
+/// `"X"` names its protocol in `extend_config.sub_protocol`.
+fn downstream_protocols(
+    config: &ProxyConfig,
+    extend: Option<&Map<String, Value>>,
+    codecs: &Registry,
+    path: &str,
+    diags: &mut Diagnostics,
+) -> Option<Vec<Speaks>> {
     let path = join(path, "downstream_protocol");
+    let mut names = config.downstream_protocol.as_str();
+    if names == "X" {
+        names = extend
+            .and_then(|e| e.get("sub_protocol"))
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+    }
     if names.is_empty() {
-        diags.error(path, format!("must be set (supported: {SUPPORTED})"));
+        diags.error(
+            path,
+            format!("must be set (supported: {})", supported(codecs)),
+        );
         return None;
     }
     let mut found = Vec::new();
     for name in names.split(',').map(str::trim) {
-        let Some(list) = protocols(name) else {
+        let Some(list) = protocols(name, codecs) else {
             diags.error(
                 &path,
-                format!("protocol {name:?} is not supported yet (supported: {SUPPORTED})"),
+                format!(
+                    "protocol {name:?} is not supported yet (supported: {})",
+                    supported(codecs)
+                ),
             );
             return None;
         };
         for protocol in list {
-            if !found.contains(protocol) {
-                found.push(*protocol);
+            if !found.contains(&protocol) {
+                found.push(protocol);
             }
         }
     }
     Some(found)
+}
+
+/// `upstream_protocol`: an HTTP version, or nothing (the client's). An RPC protocol goes
+/// upstream as it came, so naming one is only accepted when clients speak it.
+fn upstream_protocol(
+    name: &str,
+    downstream: Option<&[Speaks]>,
+    codecs: &Registry,
+) -> Result<Option<Protocol>, String> {
+    match (name, protocols(name, codecs).as_deref()) {
+        ("" | "Auto", _) => Ok(None),
+        (_, Some([Speaks::Http(protocol)])) => Ok(Some(*protocol)),
+        (_, Some([rpc @ Speaks::Rpc(_)])) if downstream.is_none_or(|d| d.contains(rpc)) => Ok(None),
+        (_, Some([Speaks::Rpc(_)])) => Err(format!(
+            "protocol {name:?} is not a downstream protocol: RPC requests are not translated"
+        )),
+        _ => Err(format!(
+            "protocol {name:?} is not supported (supported: {})",
+            supported(codecs)
+        )),
+    }
 }
 
 /// The HTTP/2 keys of `extend_config` (Envoy's names for them; MOSN has none), each checked.

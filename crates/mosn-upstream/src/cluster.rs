@@ -13,6 +13,7 @@ use mosn_net::Stream;
 use crate::host::Host;
 use crate::lb::{LbContext, LoadBalancer, for_lb_type};
 use crate::resources::Resources;
+use crate::rpc_pool::Keepalive;
 
 /// The hosts of a cluster at one moment, with the balancer built over them. Replaced whole when
 /// the hosts change (a DNS refresh); readers take no lock.
@@ -34,6 +35,8 @@ pub struct Cluster {
     /// How long a pooled connection may stay idle; `None`: no limit.
     pub idle_timeout: Option<Duration>,
     pub resources: Resources,
+    /// Heartbeats on idle RPC connections (`keepalive`).
+    pub keepalive: Keepalive,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -42,6 +45,21 @@ pub enum ConnectError {
     NoHost(String),
     #[error("connect to {host} failed: {reason}")]
     Failed { host: String, reason: String },
+}
+
+/// `keepalive`'s interval and timeout over MOSN's defaults (a zero keeps the default).
+fn keepalive(config: Option<&model::Keepalive>) -> Keepalive {
+    let mut keepalive = Keepalive::default();
+    let set = |slot: &mut Duration, value: Option<mosn_config::duration::GoDuration>| {
+        if let Some(value) = value.map(|d| d.get()).filter(|d| !d.is_zero()) {
+            *slot = value;
+        }
+    };
+    if let Some(config) = config {
+        set(&mut keepalive.interval, config.interval);
+        set(&mut keepalive.timeout, config.timeout);
+    }
+    keepalive
 }
 
 /// MOSN's STRICT_DNS refresh interval when `dns_refresh_rate` is not set.
@@ -86,6 +104,7 @@ impl Cluster {
                 .map(|d| d.get())
                 .filter(|d| !d.is_zero()),
             resources: Resources::new(&config.circuit_breakers),
+            keepalive: keepalive(config.keepalive.as_ref()),
         }
     }
 

@@ -11,6 +11,7 @@ use crate::ewma::Ewma;
 use crate::http1_pool::Http1Pool;
 use crate::http2_pool::Http2Pool;
 use crate::resources::Limit;
+use crate::rpc_pool::RpcPool;
 
 pub struct Host {
     pub address: UpstreamAddress,
@@ -21,6 +22,7 @@ pub struct Host {
     pub metadata: Option<Value>,
     pub http1_pool: Http1Pool,
     pub http2_pool: Http2Pool,
+    pub rpc_pool: RpcPool,
     /// Requests in flight to this host (least request, peak EWMA).
     pub requests: Arc<Limit>,
     /// Connections open to this host (least connection).
@@ -41,6 +43,7 @@ impl Host {
             metadata: host.metadata.clone(),
             http1_pool: Http1Pool::default(),
             http2_pool: Http2Pool::default(),
+            rpc_pool: RpcPool::default(),
             requests: Arc::new(Limit::default()),
             connections: Arc::new(Limit::default()),
             latency: Ewma::default(),

@@ -9,6 +9,7 @@ pub mod http2_pool;
 pub mod lb;
 pub mod manager;
 pub mod resources;
+pub mod rpc_pool;
 
 pub use cluster::{Cluster, ConnectError};
 pub use host::Host;

@@ -2,7 +2,7 @@
 //! each stopped by PID when dropped.
 #![allow(dead_code)] // each test file uses a different part
 
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -366,4 +366,65 @@ pub fn proxy_listener(name: &str, port: u16, router: &str, protocols: (&str, &st
         "filter_chains": [{ "filters": [{ "type": "proxy", "config": {
             "downstream_protocol": protocols.0, "upstream_protocol": protocols.1, "router_config_name": router } }] }]
     })
+}
+
+/// A file of `tests/peers`.
+pub fn peer(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/peers")
+        .join(name)
+}
+
+/// A test peer server that prints its port on its first line (`PORT n` or `n`), then lines
+/// the test may wait for.
+pub struct PeerServer {
+    pub port: u16,
+    lines: std::sync::mpsc::Receiver<String>,
+    pub process: Process,
+}
+
+impl PeerServer {
+    pub fn start(command: &mut Command) -> PeerServer {
+        let mut child = command.stdout(Stdio::piped()).spawn().unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        let port = line
+            .split_whitespace()
+            .last()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| {
+                panic!(
+                    "{command:?} did not start (run ./scripts/test to install the peers): {line:?}"
+                )
+            });
+        let (send, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in stdout.lines().map_while(Result::ok) {
+                let _ = send.send(line);
+            }
+        });
+        PeerServer {
+            port,
+            lines,
+            process: Process(child),
+        }
+    }
+
+    pub fn address(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// Waits (up to 10 s) until the server prints `line`.
+    pub fn printed(&self, line: &str) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+            match self.lines.recv_timeout(left) {
+                Ok(printed) if printed == line => return true,
+                Ok(_) => {}
+                Err(_) => return false,
+            }
+        }
+        false
+    }
 }

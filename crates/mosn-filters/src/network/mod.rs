@@ -23,19 +23,6 @@ const NOT_YET_SUPPORTED: &[&str] = &[
 pub fn registry() -> NetworkFilterRegistry {
     let mut registry = Registry::new("network filter", NOT_YET_SUPPORTED);
     registry.register(tcp_proxy::NAME, Box::new(tcp_proxy::build));
-    registry.register(
-        mosn_proxy::NAME,
-        Box::new(|config, context: &FilterContext, path, diags| {
-            mosn_proxy::build(
-                config,
-                &context.routers,
-                &context.clusters,
-                &context.stream_filters,
-                &context.access_logs,
-                path,
-                diags,
-            )
-        }),
-    );
+    registry.register(mosn_proxy::NAME, Box::new(mosn_proxy::build));
     registry
 }

@@ -248,7 +248,7 @@ impl Codec for Bolt {
         if buf.len() < frame_len {
             return Ok(None);
         }
-        let raw = buf.split_to(frame_len);
+        let raw = buf.split_to(frame_len).freeze();
         if crc > 0 {
             let body = frame_len - CRC_LEN;
             if crc32fast::hash(&raw[..body]) != u32_at(&raw, body) {
@@ -287,17 +287,16 @@ impl Codec for Bolt {
         }))
     }
 
-    fn set_request_id(&self, frame: &mut Frame, id: u64) {
-        let Some(layout) = layout_of(frame.raw[0]) else {
+    fn set_request_id(&self, frame: &mut [u8], id: u64) {
+        let Some(layout) = frame.first().and_then(|proto| layout_of(*proto)) else {
             return;
         };
         let at = layout.id_at();
-        frame.raw[at..at + 4].copy_from_slice(&(id as u32).to_be_bytes());
-        frame.request_id = u64::from(id as u32);
-        if has_crc(layout, &frame.raw) {
-            let body = frame.raw.len() - CRC_LEN;
-            let crc = crc32fast::hash(&frame.raw[..body]);
-            frame.raw[body..].copy_from_slice(&crc.to_be_bytes());
+        frame[at..at + 4].copy_from_slice(&(id as u32).to_be_bytes());
+        if has_crc(layout, frame) {
+            let body = frame.len() - CRC_LEN;
+            let crc = crc32fast::hash(&frame[..body]);
+            frame[body..].copy_from_slice(&crc.to_be_bytes());
         }
     }
 

@@ -130,7 +130,7 @@ impl Codec for Dubbo {
         if buf.len() < frame_len {
             return Ok(None);
         }
-        let raw = buf.split_to(frame_len);
+        let raw = buf.split_to(frame_len).freeze();
         let event = flag & FLAG_EVENT != 0;
         let kind = match (request, event, flag & FLAG_TWO_WAY != 0) {
             (true, true, _) => Kind::Heartbeat,
@@ -160,9 +160,8 @@ impl Codec for Dubbo {
         }))
     }
 
-    fn set_request_id(&self, frame: &mut Frame, id: u64) {
-        frame.raw[4..12].copy_from_slice(&id.to_be_bytes());
-        frame.request_id = id;
+    fn set_request_id(&self, frame: &mut [u8], id: u64) {
+        frame[4..12].copy_from_slice(&id.to_be_bytes());
     }
 
     fn max_request_id(&self) -> u64 {

@@ -11,7 +11,7 @@ mod registry;
 
 use std::time::Duration;
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 
 pub use registry::Registry;
 
@@ -43,8 +43,8 @@ pub struct Frame {
     /// Headers routes match on: the frame's own header map, and for dubbo the fields of its
     /// body (`service`, `method`, `version`, ...).
     pub headers: Vec<(String, String)>,
-    /// The whole frame.
-    pub raw: BytesMut,
+    /// The whole frame, shared rather than copied until it is written out.
+    pub raw: Bytes,
 }
 
 impl Frame {
@@ -140,8 +140,9 @@ pub trait Codec: Send + Sync + 'static {
     /// A frame longer than `max_frame` is an error, whatever has arrived of it.
     fn decode(&self, buf: &mut BytesMut, max_frame: usize) -> Result<Option<Frame>, Error>;
 
-    /// Rewrites the request id in `frame.raw` (and anything that covers it, such as a CRC).
-    fn set_request_id(&self, frame: &mut Frame, id: u64);
+    /// Rewrites the request id of the whole frame `frame` (and anything that covers it, such
+    /// as a CRC), where it is being written out.
+    fn set_request_id(&self, frame: &mut [u8], id: u64);
 
     /// The largest request id the protocol carries; ids wrap after it.
     fn max_request_id(&self) -> u64;

@@ -79,9 +79,9 @@ fn partial_frames_wait_and_the_id_is_rewritten() {
             "{cut}"
         );
     }
-    let mut frame = decode(&mut bytes.clone());
-    Dubbo.set_request_id(&mut frame, u64::MAX);
-    assert_eq!(decode(&mut frame.raw.clone()).request_id, u64::MAX);
+    let mut rewritten = bytes.clone();
+    Dubbo.set_request_id(&mut rewritten, u64::MAX);
+    assert_eq!(decode(&mut rewritten).request_id, u64::MAX);
 }
 
 #[test]
