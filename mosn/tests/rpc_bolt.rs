@@ -5,7 +5,6 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -13,53 +12,20 @@ use serde_json::{Value, json};
 
 const SERVICE: &str = "com.alipay.test.EchoService:1.0";
 
-fn node(script: &str) -> Command {
-    let mut command = Command::new("node");
-    command.current_dir(peer("bolt")).arg(script);
-    command
-}
-
 /// sofa-rpc-node's RpcServer, answering `echo` with `NAME:` before the text.
 fn bolt_server(name: &str) -> PeerServer {
-    PeerServer::start(node("server.js").args(["0", name]))
+    PeerServer::start(node("bolt", "server.js").args(["0", name]))
 }
 
-/// Runs a peer client script against the proxy; (exit success, stdout).
+/// Runs a peer client script of `peers/bolt` against the proxy; (exit success, stdout).
 fn run(script: &str, port: u16, args: &[&str]) -> (bool, String) {
-    let output = node(script)
-        .arg(format!("127.0.0.1:{port}"))
-        .args(args)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    (output.status.success(), stdout)
+    run_node("bolt", script, port, args)
 }
 
-/// A bolt listener whose routes send the echo service to `upstreams`, and `other.Service` to
-/// a cluster with no reachable host.
-fn start_proxy(upstreams: &[String], route: Value, cluster_extra: Value) -> (Mosn, u16) {
-    let port = free_port();
-    let mut bolt = cluster("bolt", upstreams);
-    for (key, value) in cluster_extra.as_object().unwrap() {
-        bolt[key] = value.clone();
-    }
-    let dead = cluster("dead", &[format!("127.0.0.1:{}", free_port())]);
-    let mut config = config(
-        json!([proxy_listener("bolt", port, "rpc", ("bolt", ""))]),
-        json!([bolt, dead]),
-        free_port(),
-    );
-    let mut echo_route = json!({ "cluster_name": "bolt" });
-    for (key, value) in route.as_object().unwrap() {
-        echo_route[key] = value.clone();
-    }
-    config["servers"][0]["routers"] = json!([{ "router_config_name": "rpc", "virtual_hosts": [{
-        "name": "all", "domains": ["*"], "routers": [
-            { "match": { "headers": [{ "name": "service", "value": SERVICE }] }, "route": echo_route },
-            { "match": { "headers": [{ "name": "service", "value": "other.Service:1.0" }] },
-              "route": { "cluster_name": "dead" } }
-        ] }] }]);
-    (Mosn::start(&config, port), port)
+/// A bolt listener whose routes send the echo service to `upstreams` (the route and cluster
+/// given these extra keys).
+fn start_proxy(upstreams: &[String], route: Value, cluster: Value) -> (Mosn, u16) {
+    start_rpc_proxy("bolt", SERVICE, upstreams, route, cluster)
 }
 
 #[test]
@@ -172,21 +138,9 @@ fn no_route_and_no_host_are_answered_with_no_processor() {
     let (ok, out) = run("raw.js", port, &["v1-echo", "x"]);
     assert!(!ok && out.contains("status=6"), "no host: {out}");
     drop(server);
-    let (_mosn, port) = start_proxy_with_routes(json!([]));
+    let (_mosn, port) = start_rpc_proxy("bolt", "other.Service:1.0", &[], json!({}), json!({}));
     let (ok, out) = run("raw.js", port, &["v1-echo", "x"]);
     assert!(!ok && out.contains("status=6"), "no route: {out}");
-}
-
-fn start_proxy_with_routes(routes: Value) -> (Mosn, u16) {
-    let port = free_port();
-    let mut config = config(
-        json!([proxy_listener("bolt", port, "rpc", ("bolt", ""))]),
-        json!([]),
-        free_port(),
-    );
-    config["servers"][0]["routers"] = json!([{ "router_config_name": "rpc",
-        "virtual_hosts": [{ "name": "all", "domains": ["*"], "routers": routes }] }]);
-    (Mosn::start(&config, port), port)
 }
 
 #[test]

@@ -417,14 +417,74 @@ impl PeerServer {
 
     /// Waits (up to 10 s) until the server prints `line`.
     pub fn printed(&self, line: &str) -> bool {
+        self.line_where(|printed| printed == line).is_some()
+    }
+
+    /// Waits (up to 10 s) for the next line the server prints that starts with `prefix`.
+    pub fn line_starting(&self, prefix: &str) -> Option<String> {
+        self.line_where(|printed| printed.starts_with(prefix))
+    }
+
+    fn line_where(&self, wanted: impl Fn(&str) -> bool) -> Option<String> {
         let deadline = Instant::now() + Duration::from_secs(10);
         while let Some(left) = deadline.checked_duration_since(Instant::now()) {
             match self.lines.recv_timeout(left) {
-                Ok(printed) if printed == line => return true,
+                Ok(printed) if wanted(&printed) => return Some(printed),
                 Ok(_) => {}
-                Err(_) => return false,
+                Err(_) => return None,
             }
         }
-        false
+        None
     }
+}
+
+/// `node` running `peers/<dir>/<script>` (the npm peers: bolt, dubbo).
+pub fn node(dir: &str, script: &str) -> Command {
+    let mut command = Command::new("node");
+    command.current_dir(peer(dir)).arg(script);
+    command
+}
+
+/// Runs a client script of `peers/<dir>` against `127.0.0.1:port`; (exit success, stdout).
+pub fn run_node(dir: &str, script: &str, port: u16, args: &[&str]) -> (bool, String) {
+    let output = node(dir, script)
+        .arg(format!("127.0.0.1:{port}"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}
+
+/// A `protocol` listener (bolt, dubbo, ...) whose one route sends requests with header
+/// `service` to a cluster of `upstreams`; the route and the cluster get the keys of `route`
+/// and `cluster_extra` too.
+pub fn start_rpc_proxy(
+    protocol: &str,
+    service: &str,
+    upstreams: &[String],
+    route: Value,
+    cluster_extra: Value,
+) -> (Mosn, u16) {
+    let port = free_port();
+    let mut rpc = cluster("rpc", upstreams);
+    for (key, value) in cluster_extra.as_object().unwrap() {
+        rpc[key] = value.clone();
+    }
+    let mut config = config(
+        serde_json::json!([proxy_listener("rpc", port, "rpc", (protocol, ""))]),
+        serde_json::json!([rpc]),
+        free_port(),
+    );
+    let mut action = serde_json::json!({ "cluster_name": "rpc" });
+    for (key, value) in route.as_object().unwrap() {
+        action[key] = value.clone();
+    }
+    config["servers"][0]["routers"] = serde_json::json!([{ "router_config_name": "rpc",
+        "virtual_hosts": [{ "name": "all", "domains": ["*"], "routers": [
+            { "match": { "headers": [{ "name": "service", "value": service }] }, "route": action }
+        ] }] }]);
+    (Mosn::start(&config, port), port)
 }

@@ -251,12 +251,37 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// The next value when it is a string; `Some(None)` after skipping any other.
+    /// The next value as text when it is a string, a number or a boolean (a `timeout`
+    /// attachment is an int); `Some(None)` after skipping any other.
     fn string_or_skip(&mut self) -> Option<Option<String>> {
-        match self.peek()? {
-            0x00..=0x1f | 0x30..=0x33 | b'S' | b'R' => self.string().map(Some),
-            _ => self.skip().map(|()| None),
-        }
+        let text = match self.peek()? {
+            0x00..=0x1f | 0x30..=0x33 | b'S' | b'R' => self.string()?,
+            0x80..=0xd7 | b'I' => self.int()?.to_string(),
+            0xd8..=0xff | 0x38..=0x3f | b'Y' | b'L' => self.long()?.to_string(),
+            b'T' | b'F' => (self.byte()? == b'T').to_string(),
+            _ => return self.skip().map(|()| None),
+        };
+        Some(Some(text))
+    }
+
+    /// A long in any of its encodings.
+    fn long(&mut self) -> Option<i64> {
+        let tag = self.byte()?;
+        let value = match tag {
+            0xd8..=0xef => i64::from(tag) - 0xe0,
+            0xf0..=0xff => ((i64::from(tag) - 0xf8) << 8) + i64::from(self.byte()?),
+            0x38..=0x3f => {
+                let b = self.take(2)?;
+                ((i64::from(tag) - 0x3c) << 16) + (i64::from(b[0]) << 8) + i64::from(b[1])
+            }
+            b'Y' => {
+                let b = self.take(4)?;
+                i64::from(i32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+            }
+            b'L' => i64::from_be_bytes(self.take(8)?.try_into().ok()?),
+            _ => return None,
+        };
+        Some(value)
     }
 }
 

@@ -53,11 +53,20 @@ fn the_spec_examples_skip_whole() {
 
 #[test]
 fn string_maps_keep_string_entries() {
-    let bytes = b"H\x04path\x03a.B\x07timeout\xc9\x00\x01k\x01vZ";
+    let bytes =
+        b"H\x04path\x03a.B\x07timeout\xd4\x13\x88\x01l\xf8\x10\x01b\x54\x01n\x79\x90\x01k\x01vZ";
     let map = Reader::new(bytes).string_map().unwrap();
+    let text = |k: &str, v: &str| (k.to_string(), v.to_string());
     assert_eq!(
         map,
-        vec![("path".into(), "a.B".into()), ("k".into(), "v".into())]
+        vec![
+            text("path", "a.B"),
+            text("timeout", "5000"),
+            text("l", "16"),
+            text("b", "true"),
+            text("k", "v")
+        ],
+        "numbers and booleans as text; a list is left out"
     );
 }
 
