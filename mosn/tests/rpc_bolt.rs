@@ -235,3 +235,37 @@ fn bad_frames_get_a_codec_exception_and_a_close() {
     stream.read_to_end(&mut answer).unwrap();
     assert!(answer.is_empty(), "{answer:x?}");
 }
+
+#[test]
+fn a_graceful_stop_sends_bolt_clients_a_goaway_when_enabled() {
+    let port = free_port();
+    let mut listener = proxy_listener("bolt", port, "rpc", ("bolt", ""));
+    listener["filter_chains"][0]["filters"][0]["config"]["extend_config"] =
+        json!({ "bolt": { "enable_bolt_goaway": true } });
+    let mut config = config(json!([listener]), json!([]), free_port());
+    config["servers"][0]["routers"] = json!([{ "router_config_name": "rpc",
+        "virtual_hosts": [{ "name": "all", "domains": ["*"], "routers": [] }] }]);
+    let mut mosn = Mosn::start(&config, port);
+    let mut client = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    client
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    // A heartbeat first, so the connection is known to be served before the stop.
+    let heartbeat = [
+        1, 1, 0, 0, 1, 0, 0, 0, 5, 1, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0,
+    ];
+    client.write_all(&heartbeat).unwrap();
+    let mut reply = [0u8; 20];
+    client.read_exact(&mut reply).unwrap();
+    assert_eq!(&reply[..4], &[1, 0, 0, 0], "heartbeat reply");
+    mosn.process.signal(libc::SIGTERM);
+    let mut rest = Vec::new();
+    client.read_to_end(&mut rest).unwrap();
+    assert_eq!(
+        rest.len(),
+        22,
+        "one goaway request, then the close: {rest:x?}"
+    );
+    assert_eq!(&rest[..4], &[1, 1, 0, 100], "bolt request, cmdcode 100");
+    assert!(mosn.process.wait_timeout(Duration::from_secs(10)).is_some());
+}
