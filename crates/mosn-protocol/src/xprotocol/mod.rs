@@ -54,10 +54,6 @@ impl Frame {
             .find(|(key, _)| key == name)
             .map(|(_, value)| value.as_str())
     }
-
-    pub fn expects_response(&self) -> bool {
-        matches!(self.kind, Kind::Request | Kind::Heartbeat)
-    }
 }
 
 /// Whether bytes at the start of a connection are this protocol's.
