@@ -54,26 +54,20 @@ enum Detected {
 
 /// Which of `candidates` a connection starting with `start` speaks.
 fn detect_among(start: &[u8], candidates: &[Speaks]) -> Detected {
-    let http: Vec<Protocol> = candidates
-        .iter()
-        .filter_map(|c| match c {
-            Speaks::Http(protocol) => Some(*protocol),
-            Speaks::Rpc(_) => None,
-        })
-        .collect();
     let mut undecided = false;
-    match detect(start, &http) {
-        detect::Detection::Found(protocol) => return Detected::Found(Speaks::Http(protocol)),
-        detect::Detection::NeedMore => undecided = true,
-        detect::Detection::Unknown => {}
-    }
     for candidate in candidates {
-        if let Speaks::Rpc(codec) = candidate {
-            match codec.detect(start) {
-                xprotocol::Detection::Yes => return Detected::Found(candidate.clone()),
-                xprotocol::Detection::NeedMore => undecided = true,
-                xprotocol::Detection::No => {}
-            }
+        let detection = match candidate {
+            Speaks::Http(protocol) => match detect(start, std::slice::from_ref(protocol)) {
+                detect::Detection::Found(_) => xprotocol::Detection::Yes,
+                detect::Detection::NeedMore => xprotocol::Detection::NeedMore,
+                detect::Detection::Unknown => xprotocol::Detection::No,
+            },
+            Speaks::Rpc(codec) => codec.detect(start),
+        };
+        match detection {
+            xprotocol::Detection::Yes => return Detected::Found(candidate.clone()),
+            xprotocol::Detection::NeedMore => undecided = true,
+            xprotocol::Detection::No => {}
         }
     }
     match undecided {

@@ -106,6 +106,7 @@ impl RpcConnection {
             closed: Arc::clone(&closed),
             writer: queue.downgrade(),
             keepalive,
+            heartbeats: codec.heartbeat(0).is_some(),
             writer_gone,
         }));
         Arc::new(RpcConnection {
@@ -160,17 +161,15 @@ async fn write_requests(
     let mut batch = Vec::with_capacity(64);
     while requests.recv_many(&mut batch, 64).await > 0 {
         for outgoing in batch.drain(..) {
-            next_id = next_free_id(next_id, codec.max_request_id(), &pending);
             match outgoing {
                 Outgoing::Call(frame, reply) => {
-                    if let Some(reply) = reply {
-                        insert_pending(&pending, next_id, reply);
-                    }
+                    next_id = register(&pending, next_id, codec.max_request_id(), reply);
                     let at = out.len();
                     out.extend_from_slice(&frame);
                     codec.set_request_id(&mut out[at..], next_id);
                 }
                 Outgoing::Heartbeat => {
+                    next_id = register(&pending, next_id, codec.max_request_id(), None);
                     if let Some(beat) = codec.heartbeat(next_id) {
                         out.extend_from_slice(&beat);
                     }
@@ -186,25 +185,30 @@ async fn write_requests(
     }
 }
 
-/// The id after `last`, wrapping after `max` and skipping 0 and ids still waiting.
-fn next_free_id(mut last: u64, max: u64, pending: &Pending) -> u64 {
-    let pending = lock(pending);
+/// Takes the id after `last` (wrapping after `max`, skipping 0 and ids still waiting) and
+/// records who waits for its response, under one lock. Callers that gave up (their receiver
+/// dropped, after a timeout) are swept out whenever the table doubles, so it stays bounded by
+/// the requests really in flight.
+fn register(
+    pending: &Pending,
+    mut last: u64,
+    max: u64,
+    reply: Option<oneshot::Sender<Frame>>,
+) -> u64 {
+    let mut pending = lock(pending);
     loop {
         last = if last >= max { 1 } else { last + 1 };
         if !pending.contains_key(&last) {
-            return last;
+            break;
         }
     }
-}
-
-/// Records a caller; callers that gave up (their receiver dropped, after a timeout) are swept
-/// out whenever the table doubles, so it stays bounded by the requests really in flight.
-fn insert_pending(pending: &Pending, id: u64, reply: oneshot::Sender<Frame>) {
-    let mut pending = lock(pending);
-    pending.insert(id, reply);
-    if pending.len() >= 1024 && pending.len().is_power_of_two() {
-        pending.retain(|_, reply| !reply.is_closed());
+    if let Some(reply) = reply {
+        pending.insert(last, reply);
+        if pending.len() >= 1024 && pending.len().is_power_of_two() {
+            pending.retain(|_, reply| !reply.is_closed());
+        }
     }
+    last
 }
 
 struct Reader {
@@ -215,6 +219,8 @@ struct Reader {
     /// The writer's queue, not keeping it open.
     writer: mpsc::WeakSender<Outgoing>,
     keepalive: Keepalive,
+    /// Whether the protocol has a heartbeat to send.
+    heartbeats: bool,
     writer_gone: oneshot::Receiver<()>,
 }
 
@@ -274,7 +280,7 @@ impl Reader {
 
     /// Queues a heartbeat when the protocol has one and the connection is still in use.
     fn send_heartbeat(&self) -> bool {
-        self.codec.heartbeat(0).is_some() && self.queue(Outgoing::Heartbeat)
+        self.heartbeats && self.queue(Outgoing::Heartbeat)
     }
 
     /// Hands a frame of the reader's own to the writer (the only one writing, so frames never
