@@ -21,9 +21,8 @@ fuzz_target!(|data: &[u8]| {
     let mut buf = BytesMut::from(stream);
     // Each decoded frame consumes bytes, so this ends.
     while let Ok(Some(frame)) = codec.decode(&mut buf, max_frame) {
-        let mut raw = BytesMut::from(&frame.raw[..]);
-        codec.set_request_id(&mut raw, frame.request_id.wrapping_add(1));
-        let mut again = raw.clone();
+        let mut again = BytesMut::new();
+        codec.write_with_id(&frame.raw, frame.request_id.wrapping_add(1), &mut again);
         let reread = codec.decode(&mut again, usize::MAX).unwrap().unwrap();
         assert_eq!(
             reread.request_id,

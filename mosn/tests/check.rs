@@ -151,7 +151,7 @@ fn protocol_choices_and_http2_settings_are_checked_with_their_paths() {
     let config = json!({
         "servers": [{
             "listeners": [
-                proxy(0, json!({ "downstream_protocol": "Http1,tars", "router_config_name": "r" })),
+                proxy(0, json!({ "downstream_protocol": "Http1,thrift", "router_config_name": "r" })),
                 proxy(1, json!({ "downstream_protocol": "Auto", "upstream_protocol": "Http3", "router_config_name": "r" })),
                 proxy(2, json!({ "downstream_protocol": "Http2", "router_config_name": "r",
                               "extend_config": { "Http2": { "initial_stream_window_size": 10 } } })),
@@ -171,7 +171,7 @@ fn protocol_choices_and_http2_settings_are_checked_with_their_paths() {
     let filter = |i: usize| format!("servers[0].listeners[{i}].filter_chains[0].filters[0].config");
     for want in [
         format!(
-            "error: {}.downstream_protocol: protocol \"tars\" is not supported yet",
+            "error: {}.downstream_protocol: protocol \"thrift\" is not supported yet",
             filter(0)
         ),
         format!(

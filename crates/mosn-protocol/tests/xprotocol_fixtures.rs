@@ -1,9 +1,10 @@
-//! Frames captured from the real peers (sofa-rpc-node, sofa-bolt-node, dubbo-js; see
-//! `mosn/tests/peers/*/relay.js`), decoded by our codecs.
+//! Frames captured from the real peers (sofa-rpc-node, sofa-bolt-node, dubbo-js, @tars/rpc; see
+//! `mosn/tests/peers/relay.js`), decoded by our codecs.
 
 use bytes::BytesMut;
 use mosn_protocol::xprotocol::bolt::{BOLT, BOLTV2, status};
 use mosn_protocol::xprotocol::dubbo::Dubbo;
+use mosn_protocol::xprotocol::tars::{self, Tars};
 use mosn_protocol::xprotocol::{Codec, DEFAULT_MAX_FRAME, Frame, Kind};
 
 fn fixture(name: &str) -> BytesMut {
@@ -19,9 +20,12 @@ fn fixture(name: &str) -> BytesMut {
 
 /// Decodes the fixture, which must be exactly one frame.
 fn decode(codec: &dyn Codec, name: &str) -> Frame {
-    let mut buf = fixture(name);
+    decode_bytes(codec, fixture(name))
+}
+
+fn decode_bytes(codec: &dyn Codec, mut buf: BytesMut) -> Frame {
     let frame = codec.decode(&mut buf, DEFAULT_MAX_FRAME).unwrap().unwrap();
-    assert!(buf.is_empty(), "{name}: one whole frame");
+    assert!(buf.is_empty(), "one whole frame");
     frame
 }
 
@@ -56,8 +60,8 @@ fn bolt_v2_frames_with_their_crc() {
         request.header("service"),
         Some("com.alipay.test.EchoService:1.0")
     );
-    let mut moved = BytesMut::from(&request.raw[..]);
-    BOLTV2.set_request_id(&mut moved, 1);
+    let mut moved = BytesMut::new();
+    BOLTV2.write_with_id(&request.raw, 1, &mut moved);
     assert_eq!(
         moved,
         fixture("bolt_v2_crc_request"),
@@ -102,4 +106,27 @@ fn dubbo_js_frames() {
         (reply.kind, reply.request_id, reply.status),
         (Kind::HeartbeatReply, 0, 0)
     );
+}
+
+#[test]
+fn tars_node_frames() {
+    let request = decode(&Tars, "tars_request");
+    assert_eq!((request.kind, request.request_id), (Kind::Request, 2));
+    assert_eq!(request.header("service"), Some("Test.EchoServer.EchoObj"));
+    assert_eq!(request.header("method"), Some("echo"));
+    assert_eq!(request.timeout, Some(std::time::Duration::from_secs(3)));
+    assert_eq!(
+        decode(&Tars, "tars_sleep_request").header("method"),
+        Some("sleep")
+    );
+    let response = decode(&Tars, "tars_response");
+    assert_eq!(
+        (response.kind, response.request_id, response.status),
+        (Kind::Response, 2, 0)
+    );
+    let failed = decode(&Tars, "tars_fail_response");
+    assert_eq!(failed.status as i32, tars::status::UNKNOWN_ERROR);
+    let mut moved = BytesMut::new();
+    Tars.write_with_id(&request.raw, 100_000, &mut moved);
+    assert_eq!(decode_bytes(&Tars, moved).request_id, 100_000);
 }

@@ -171,10 +171,8 @@ impl Client {
 
     /// Adds an answer to the next write, under the client's request id.
     fn queue(&mut self, answer: Answer) {
-        let at = self.out.len();
-        self.out.extend_from_slice(&answer.frame);
         self.codec
-            .set_request_id(&mut self.out[at..], answer.request_id);
+            .write_with_id(&answer.frame, answer.request_id, &mut self.out);
     }
 
     async fn flush(&mut self) -> std::io::Result<()> {

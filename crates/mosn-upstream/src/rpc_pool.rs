@@ -164,9 +164,7 @@ async fn write_requests(
             match outgoing {
                 Outgoing::Call(frame, reply) => {
                     next_id = register(&pending, next_id, codec.max_request_id(), reply);
-                    let at = out.len();
-                    out.extend_from_slice(&frame);
-                    codec.set_request_id(&mut out[at..], next_id);
+                    codec.write_with_id(&frame, next_id, &mut out);
                 }
                 Outgoing::Heartbeat => {
                     next_id = register(&pending, next_id, codec.max_request_id(), None);

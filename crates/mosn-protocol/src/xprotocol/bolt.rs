@@ -287,7 +287,10 @@ impl Codec for Bolt {
         }))
     }
 
-    fn set_request_id(&self, frame: &mut [u8], id: u64) {
+    fn write_with_id(&self, frame: &[u8], id: u64, out: &mut BytesMut) {
+        let at = out.len();
+        out.extend_from_slice(frame);
+        let frame = &mut out[at..];
         let Some(layout) = frame.first().and_then(|proto| layout_of(*proto)) else {
             return;
         };

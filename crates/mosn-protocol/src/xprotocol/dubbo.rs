@@ -160,8 +160,10 @@ impl Codec for Dubbo {
         }))
     }
 
-    fn set_request_id(&self, frame: &mut [u8], id: u64) {
-        frame[4..12].copy_from_slice(&id.to_be_bytes());
+    fn write_with_id(&self, frame: &[u8], id: u64, out: &mut BytesMut) {
+        let at = out.len();
+        out.extend_from_slice(frame);
+        out[at + 4..at + 12].copy_from_slice(&id.to_be_bytes());
     }
 
     fn max_request_id(&self) -> u64 {
@@ -170,16 +172,12 @@ impl Codec for Dubbo {
 
     fn hijack(&self, request: &Frame, failure: Failure) -> BytesMut {
         let code = failure.http_status();
-        let reason = match failure {
-            Failure::Codec => "bad request",
-            Failure::NoRoute => "router unavailable",
-            Failure::NoHealthyUpstream => "no health upstream",
-            Failure::Overflow => "upstream overflow",
-            Failure::Timeout => "timeout",
-            Failure::UpstreamReset => "upstream reset",
-        };
         let status = self.status_for_http(code);
-        error_response(request.request_id, status, &format!("{code}|{reason}"))
+        error_response(
+            request.request_id,
+            status,
+            &format!("{code}|{}", failure.reason()),
+        )
     }
 
     fn heartbeat(&self, id: u64) -> Option<BytesMut> {

@@ -8,6 +8,7 @@ pub mod dubbo;
 mod header_map;
 mod hessian;
 mod registry;
+pub mod tars;
 
 use std::time::Duration;
 
@@ -118,6 +119,18 @@ impl Failure {
             Failure::Timeout => 504,
         }
     }
+
+    /// A few words on the failure, for protocols whose error answers carry a message.
+    pub fn reason(self) -> &'static str {
+        match self {
+            Failure::Codec => "bad request",
+            Failure::NoRoute => "router unavailable",
+            Failure::NoHealthyUpstream => "no health upstream",
+            Failure::Overflow => "upstream overflow",
+            Failure::Timeout => "timeout",
+            Failure::UpstreamReset => "upstream reset",
+        }
+    }
 }
 
 /// The largest frame a connection accepts unless configured otherwise: bigger ones are refused
@@ -136,9 +149,9 @@ pub trait Codec: Send + Sync + 'static {
     /// A frame longer than `max_frame` is an error, whatever has arrived of it.
     fn decode(&self, buf: &mut BytesMut, max_frame: usize) -> Result<Option<Frame>, Error>;
 
-    /// Rewrites the request id of the whole frame `frame` (and anything that covers it, such
-    /// as a CRC), where it is being written out.
-    fn set_request_id(&self, frame: &mut [u8], id: u64);
+    /// Appends the whole frame `frame` to `out` with its request id replaced by `id` (and
+    /// anything that covers the id, such as a CRC, made true again).
+    fn write_with_id(&self, frame: &[u8], id: u64, out: &mut BytesMut);
 
     /// The largest request id the protocol carries; ids wrap after it.
     fn max_request_id(&self) -> u64;

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use super::Codec;
 use super::bolt::{BOLT, BOLTV2};
 use super::dubbo::Dubbo;
+use super::tars::Tars;
 
 #[derive(Clone)]
 pub struct Registry {
@@ -13,10 +14,15 @@ pub struct Registry {
 }
 
 impl Default for Registry {
-    /// The built-in codecs: `bolt`, `boltv2` and `dubbo`.
+    /// The built-in codecs: `bolt`, `boltv2`, `dubbo` and `tars`.
     fn default() -> Registry {
         Registry {
-            codecs: vec![Arc::new(BOLT), Arc::new(BOLTV2), Arc::new(Dubbo)],
+            codecs: vec![
+                Arc::new(BOLT),
+                Arc::new(BOLTV2),
+                Arc::new(Dubbo),
+                Arc::new(Tars),
+            ],
         }
     }
 }

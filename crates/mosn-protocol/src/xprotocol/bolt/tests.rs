@@ -85,9 +85,9 @@ fn every_cut_of_a_frame_waits_for_more() {
 }
 
 #[test]
-fn the_request_id_is_rewritten_in_place() {
-    let mut raw = v1_request(1, &[], 0);
-    BOLT.set_request_id(&mut raw, u64::from(u32::MAX) + 5);
+fn the_request_id_is_rewritten() {
+    let mut raw = BytesMut::new();
+    BOLT.write_with_id(&v1_request(1, &[], 0), u64::from(u32::MAX) + 5, &mut raw);
     assert_eq!(decode_all(&raw).request_id, 4, "ids are u32 and wrap");
 }
 
@@ -100,8 +100,8 @@ fn v2_frames_are_read_by_both_codecs_and_their_crc_is_kept_true() {
             let frame = codec.decode(&mut buf, DEFAULT_MAX_FRAME).unwrap().unwrap();
             assert!(buf.is_empty());
             assert_eq!((frame.request_id, frame.header("service")), (9, Some("s")));
-            let mut again = BytesMut::from(&frame.raw[..]);
-            codec.set_request_id(&mut again, 77);
+            let mut again = BytesMut::new();
+            codec.write_with_id(&frame.raw, 77, &mut again);
             let reread = codec
                 .decode(&mut again, DEFAULT_MAX_FRAME)
                 .unwrap()

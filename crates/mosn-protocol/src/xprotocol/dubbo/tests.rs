@@ -79,8 +79,8 @@ fn partial_frames_wait_and_the_id_is_rewritten() {
             "{cut}"
         );
     }
-    let mut rewritten = bytes.clone();
-    Dubbo.set_request_id(&mut rewritten, u64::MAX);
+    let mut rewritten = BytesMut::new();
+    Dubbo.write_with_id(&bytes, u64::MAX, &mut rewritten);
     assert_eq!(decode(&mut rewritten).request_id, u64::MAX);
 }
 
