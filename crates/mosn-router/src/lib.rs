@@ -3,6 +3,7 @@
 
 mod action;
 mod domain;
+mod fast_index;
 mod matcher;
 mod mutation;
 mod table;

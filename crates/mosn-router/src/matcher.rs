@@ -91,6 +91,18 @@ impl Matcher {
         }
     }
 
+    /// The header and value this matcher looks for, when that is all it matches on.
+    pub fn single_exact_header(&self) -> Option<(&str, &str)> {
+        match (
+            &self.path,
+            self.headers.as_slice(),
+            self.variables.is_empty(),
+        ) {
+            (PathMatch::Any, [(name, ValueMatch::Exact(value))], true) => Some((name, value)),
+            _ => None,
+        }
+    }
+
     pub fn matches(&self, request: &dyn Request) -> bool {
         let path = request.path();
         let path_ok = match &self.path {

@@ -9,6 +9,7 @@ use mosn_config::model::{Route, RouterConfiguration, VirtualHost};
 
 use crate::action::{Action, ForwardAction, Mirror, Redirect};
 use crate::domain::DomainIndex;
+use crate::fast_index::FastIndex;
 use crate::matcher::{Matcher, Request};
 use crate::mutation::HeaderMutations;
 
@@ -22,6 +23,7 @@ struct RouteEntry {
 #[derive(Debug)]
 struct VirtualHostEntry {
     routes: Vec<RouteEntry>,
+    index: FastIndex,
     headers: HeaderMutations,
 }
 
@@ -73,7 +75,10 @@ impl RouteTable {
     /// The first route of the virtual host for `host` that matches the request.
     pub fn route(&self, host: &str, request: &dyn Request) -> Option<RouteMatch<'_>> {
         let vhost = &self.vhosts[self.domains.find(host)?];
-        let route = vhost.routes.iter().find(|r| r.matcher.matches(request))?;
+        let place = vhost.index.find(request, |place| {
+            vhost.routes[place].matcher.matches(request)
+        })?;
+        let route = &vhost.routes[place];
         Some(RouteMatch {
             action: &route.action,
             mutations: [&route.headers, &vhost.headers, &self.headers],
@@ -83,13 +88,14 @@ impl RouteTable {
 }
 
 fn virtual_host(config: &VirtualHost, path: &str, diags: &mut Diagnostics) -> VirtualHostEntry {
-    let routes = config
+    let routes: Vec<RouteEntry> = config
         .routers
         .iter()
         .enumerate()
         .filter_map(|(i, route)| route_entry(route, &index(&join(path, "routers"), i), diags))
         .collect();
     VirtualHostEntry {
+        index: FastIndex::new(routes.iter().map(|r| &r.matcher)),
         routes,
         headers: HeaderMutations::new(
             &config.request_headers_to_add,
@@ -196,6 +202,7 @@ impl Routers {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ClusterChoice;
     use mosn_config::decode::decode;
     use serde_json::json;
 
@@ -245,5 +252,55 @@ mod tests {
             matches!(table.route("else.com", &Req("/old")).unwrap().action, Action::Redirect(r) if r.status == 302)
         );
         assert!(table.route("else.com", &Req("/x")).is_none());
+    }
+
+    /// A request with headers only, as RPC requests are routed.
+    struct Rpc(&'static [(&'static str, &'static str)]);
+    impl Request for Rpc {
+        fn path(&self) -> &str {
+            ""
+        }
+        fn header(&self, name: &str) -> Option<&str> {
+            self.0.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+        }
+        fn variable(&self, _: &str) -> Option<String> {
+            None
+        }
+    }
+
+    #[test]
+    fn service_routes_are_found_by_value_and_the_first_match_still_wins() {
+        let route = |headers: serde_json::Value, cluster: &str| json!({ "match": { "headers": headers }, "route": { "cluster_name": cluster } });
+        let service = |value: &str| json!([{ "name": "service", "value": value }]);
+        let mut routers: Vec<_> = (0..1000)
+            .map(|i| route(service(&format!("s{i}")), &format!("c{i}")))
+            .collect();
+        routers.insert(
+            1,
+            route(json!([{ "name": "method", "value": "m" }]), "by-method"),
+        );
+        routers.push(route(service("s0"), "second-s0"));
+        routers.push(route(service(".*"), "any"));
+        let config = json!({ "router_config_name": "r", "virtual_hosts": [
+            { "name": "rpc", "domains": ["*"], "routers": routers } ] });
+        let mut diags = Diagnostics::default();
+        let router: RouterConfiguration = decode(&config, "", &mut diags).unwrap();
+        let table = RouteTable::new(&router, "routers[0]", &mut diags);
+        let cluster = |headers| match table.route("", &Rpc(headers)).map(|m| m.action) {
+            Some(Action::Forward(ForwardAction {
+                cluster: ClusterChoice::Named(name),
+                ..
+            })) => name.clone(),
+            _ => panic!("no route to a named cluster for {headers:?}"),
+        };
+        assert_eq!(cluster(&[("service", "s999")]), "c999");
+        assert_eq!(
+            cluster(&[("service", "s0"), ("method", "m")]),
+            "c0",
+            "s0 comes first"
+        );
+        assert_eq!(cluster(&[("service", "s5"), ("method", "m")]), "by-method");
+        assert_eq!(cluster(&[("service", "other")]), "any");
+        assert_eq!(cluster(&[("method", "x"), ("service", "s0")]), "c0");
     }
 }
