@@ -26,6 +26,9 @@ pub fn embedded_config() -> Result<Loaded, String> {
 }
 
 fn main() -> ExitCode {
+    // Every TLS config names ring itself; installing it as the process default too keeps any
+    // other rustls user off a provider chosen by feature flags.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Version => {

@@ -14,6 +14,7 @@ use mosn_filters::{Codecs, FilterContext};
 use mosn_net::listener::ListenerSpec;
 use mosn_net::registry::Registry;
 use mosn_net::stats::ListenerStats;
+use mosn_net::tls::ListenerTls;
 use mosn_net::{FilterChainFactory, ListenerFilter};
 use mosn_proxy::access_log::AccessLog;
 use mosn_router::Routers;
@@ -135,16 +136,11 @@ fn listener_spec(
         .collect();
     let chain_path = index(&join(path, "filter_chains"), 0);
     let chain = listener.filter_chains.first()?;
-    refuse_tls(
-        chain.tls_context.as_ref(),
-        &join(&chain_path, "tls_context"),
-        diags,
-    );
-    for (i, tls) in chain.tls_context_set.iter().enumerate() {
-        refuse_tls(
-            Some(tls),
-            &index(&join(&chain_path, "tls_context_set"), i),
-            diags,
+    let tls = ListenerTls::from_config(chain, &chain_path, listener.inspector, diags);
+    if listener.inspector && tls.is_none() {
+        diags.warn(
+            join(path, "inspector"),
+            "has no effect: the filter chain has no TLS context with status true",
         );
     }
     let factories = chain
@@ -179,6 +175,7 @@ fn listener_spec(
         chain: network_chain,
         idle_timeout: listener.connection_idle_timeout.map(|d| d.get()),
         stats: Arc::new(ListenerStats::default()),
+        tls: tls.map(Arc::new),
     })
 }
 

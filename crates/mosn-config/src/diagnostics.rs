@@ -56,7 +56,15 @@ impl Diagnostics {
     }
 
     pub fn has_errors(&self) -> bool {
-        self.items.iter().any(|d| d.severity == Severity::Error)
+        self.error_count() > 0
+    }
+
+    /// How many errors so far: a step that adds none succeeded.
+    pub fn error_count(&self) -> usize {
+        self.items
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .count()
     }
 
     pub fn items(&self) -> &[Diagnostic] {

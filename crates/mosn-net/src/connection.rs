@@ -51,10 +51,15 @@ impl Connection {
     /// How long the connection may stay silent: the listener's `connection_idle_timeout`, or
     /// MOSN's 90 s when unset; `None` (no limit) for an explicit `"0s"`, as in MOSN.
     pub fn idle_limit(&self) -> Option<Duration> {
-        match self.idle_timeout {
-            Some(timeout) if timeout.is_zero() => None,
-            Some(timeout) => Some(timeout),
-            None => Some(DEFAULT_IDLE_TIMEOUT),
-        }
+        idle_limit(self.idle_timeout)
+    }
+}
+
+/// The idle limit of a listener whose `connection_idle_timeout` is `configured`.
+pub(crate) fn idle_limit(configured: Option<Duration>) -> Option<Duration> {
+    match configured {
+        Some(timeout) if timeout.is_zero() => None,
+        Some(timeout) => Some(timeout),
+        None => Some(DEFAULT_IDLE_TIMEOUT),
     }
 }

@@ -12,6 +12,7 @@ pub mod registry;
 pub mod stats;
 pub mod stream;
 mod stream_io;
+pub mod tls;
 
 pub use connection::{Connection, ConnectionInfo};
 pub use filter::{

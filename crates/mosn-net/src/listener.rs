@@ -16,6 +16,7 @@ use crate::drain::Drain;
 use crate::filter::{FilterChainFactory, FilterStatus, ListenerFilter};
 use crate::stats::ListenerStats;
 use crate::stream::{Stream, accept, register};
+use crate::tls::ListenerTls;
 
 const BACKLOG: i32 = 1024;
 
@@ -28,6 +29,8 @@ pub struct ListenerSpec {
     pub chain: FilterChainFactory,
     pub idle_timeout: Option<Duration>,
     pub stats: Arc<ListenerStats>,
+    /// TLS on the listener's connections (MOSN's `tls_context` of its filter chain).
+    pub tls: Option<Arc<ListenerTls>>,
 }
 
 /// A bound, listening socket, not yet tied to a runtime.
@@ -162,6 +165,16 @@ async fn handle(stream: Stream, spec: Arc<ListenerSpec>, drain: Drain) {
             return;
         }
     }
+    let stream = match &spec.tls {
+        Some(tls) => {
+            let wait = crate::connection::idle_limit(spec.idle_timeout).unwrap_or(Duration::MAX);
+            match tls.secure(stream, &spec.name, wait).await {
+                Some(stream) => stream,
+                None => return,
+            }
+        }
+        None => stream,
+    };
     let chain = spec.chain.build();
     let Some(terminal) = chain.terminal else {
         tracing::debug!(listener = %spec.name, connection = info.id, "no terminal network filter: closed");

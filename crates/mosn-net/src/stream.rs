@@ -1,4 +1,5 @@
-//! A connected byte stream, TCP or Unix, usable from two directions at once through `&self`.
+//! A connected byte stream, TCP or Unix, plain or TLS, usable from two directions at once
+//! through `&self`.
 //!
 //! It sits on the raw socket so that a short read can mark the socket drained, as nginx and
 //! haproxy do: the next read then waits for the next readiness edge instead of spending a
@@ -12,6 +13,8 @@ use std::path::{Path, PathBuf};
 use bytes::BytesMut;
 use socket2::{Domain, SockAddr, Socket, Type};
 use tokio::io::unix::AsyncFd;
+
+use crate::tls::session::{Session, TlsInfo};
 
 /// An address at one end of a connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +51,8 @@ impl std::fmt::Display for Address {
 
 pub struct Stream {
     fd: AsyncFd<Socket>,
+    /// The TLS session, once a handshake has begun on the stream.
+    tls: Option<Box<Session>>,
 }
 
 impl Stream {
@@ -55,11 +60,35 @@ impl Stream {
     pub fn from_socket(socket: Socket) -> io::Result<Stream> {
         Ok(Stream {
             fd: register(socket)?,
+            tls: None,
         })
     }
 
     pub(crate) fn fd(&self) -> &AsyncFd<Socket> {
         &self.fd
+    }
+
+    /// The stream with a TLS session over it, whose handshake is then run to its end.
+    pub(crate) async fn start_tls(self, session: Session) -> io::Result<Stream> {
+        let stream = Stream {
+            fd: self.fd,
+            tls: Some(Box::new(session)),
+        };
+        stream.finish_handshake(stream.session()).await?;
+        Ok(stream)
+    }
+
+    fn session(&self) -> &Session {
+        self.tls.as_deref().expect("a TLS stream")
+    }
+
+    pub(crate) fn tls_session(&self) -> Option<&Session> {
+        self.tls.as_deref()
+    }
+
+    /// What the TLS handshake settled; `None` on a plain stream.
+    pub fn tls_info(&self) -> Option<TlsInfo> {
+        self.tls.as_ref().map(|session| session.info())
     }
 
     /// Connects to `addr` without blocking the thread.
@@ -107,6 +136,9 @@ impl Stream {
     /// Like [`Stream::read_buf`], but makes room for `chunk` bytes only once the socket is
     /// readable: a connection waiting for its next request holds no buffer.
     pub async fn read_reserving(&self, buf: &mut BytesMut, chunk: usize) -> io::Result<usize> {
+        if let Some(session) = &self.tls {
+            return self.read_tls(session, buf, chunk).await;
+        }
         loop {
             let mut guard = self.fd.readable().await?;
             buf.reserve(chunk);
@@ -127,6 +159,9 @@ impl Stream {
 
     /// Writes all of `data`, waiting for the socket to take it (the backpressure point).
     pub async fn write_all(&self, mut data: &[u8]) -> io::Result<()> {
+        if let Some(session) = &self.tls {
+            return self.write_tls(session, data).await;
+        }
         while !data.is_empty() {
             // Try at once: a socket is writable far more often than not.
             match self.fd.get_ref().send(data) {
@@ -166,8 +201,24 @@ impl Stream {
         }
     }
 
-    /// Half-closes the write side: the peer reads end of stream, and may go on sending.
+    /// The first byte the peer sent, left unread, once there is one; `None` if it closed first.
+    pub async fn peek_first(&self) -> io::Result<Option<u8>> {
+        loop {
+            let mut guard = self.fd.readable().await?;
+            let mut byte = [std::mem::MaybeUninit::<u8>::uninit(); 1];
+            if let Ok(peeked) = guard.try_io(|fd| fd.get_ref().peek(&mut byte)) {
+                // SAFETY: peek initialised the byte when it returned 1.
+                return Ok((peeked? == 1).then(|| unsafe { byte[0].assume_init() }));
+            }
+        }
+    }
+
+    /// Half-closes the write side: the peer reads end of stream, and may go on sending. A TLS
+    /// stream sends close_notify first when the socket takes it at once.
     pub fn shutdown_write(&self) -> io::Result<()> {
+        if let Some(session) = &self.tls {
+            session.close_now(self.fd.get_ref());
+        }
         match self.fd.get_ref().shutdown(Shutdown::Write) {
             // The peer is gone already: nothing left to tell it.
             Err(err) if err.kind() == io::ErrorKind::NotConnected => Ok(()),

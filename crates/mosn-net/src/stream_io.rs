@@ -1,6 +1,6 @@
 //! `Stream` as tokio's `AsyncRead`/`AsyncWrite`, for codecs that drive the connection
-//! themselves (the `h2` crate). Reads and writes go straight to the socket, as
-//! [`Stream::read_buf`] and [`Stream::write_all`] do.
+//! themselves (the `h2` crate). Reads and writes go straight to the socket, or through the TLS
+//! session, as [`Stream::read_buf`] and [`Stream::write_all`] do.
 
 use std::io;
 use std::pin::Pin;
@@ -16,6 +16,16 @@ impl AsyncRead for Stream {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
+        if let Some(session) = self.tls_session() {
+            let ready = ready!(self.poll_plaintext(session, cx))?;
+            if ready == 0 {
+                return Poll::Ready(Ok(()));
+            }
+            let room = buf.initialize_unfilled_to(ready.min(buf.remaining()));
+            let read = io::Read::read(&mut session.reader(), room)?;
+            buf.advance(read);
+            return Poll::Ready(Ok(()));
+        }
         loop {
             let mut guard = ready!(self.fd().poll_read_ready(cx))?;
             // SAFETY: recv only writes into the buffer; the bytes it reports are initialised.
@@ -40,6 +50,9 @@ impl AsyncWrite for Stream {
         cx: &mut Context<'_>,
         data: &[u8],
     ) -> Poll<io::Result<usize>> {
+        if let Some(session) = self.tls_session() {
+            return self.poll_write_tls(session, cx, data);
+        }
         loop {
             let mut guard = ready!(self.fd().poll_write_ready(cx))?;
             match guard.try_io(|fd| fd.get_ref().send(data)) {
@@ -54,6 +67,13 @@ impl AsyncWrite for Stream {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
+        if let Some(session) = self.tls_session() {
+            let first = bufs
+                .iter()
+                .find(|b| !b.is_empty())
+                .map_or(&[][..], |b| &b[..]);
+            return self.poll_write_tls(session, cx, first);
+        }
         loop {
             let mut guard = ready!(self.fd().poll_write_ready(cx))?;
             match guard.try_io(|fd| fd.get_ref().send_vectored(bufs)) {
@@ -64,14 +84,20 @@ impl AsyncWrite for Stream {
     }
 
     fn is_write_vectored(&self) -> bool {
-        true
+        self.tls_session().is_none()
     }
 
-    fn poll_flush(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(Ok(()))
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.tls_session() {
+            Some(session) => self.poll_flush_tls(session, cx),
+            None => Poll::Ready(Ok(())),
+        }
     }
 
-    fn poll_shutdown(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if let Some(session) = self.tls_session() {
+            ready!(self.poll_flush_tls(session, cx))?;
+        }
         Poll::Ready(self.shutdown_write())
     }
 }

@@ -112,6 +112,7 @@ async fn the_chain_filters_both_ways_and_the_listener_filter_can_refuse() {
         chain: FilterChainFactory::new(vec![Arc::new(EchoFactory)]),
         idle_timeout: None,
         stats: Arc::clone(&stats),
+        tls: None,
     });
     let (_trigger, drain) = mosn_net::drain::channel();
     tokio::spawn(serve(socket, spec, drain));

@@ -33,9 +33,12 @@ pub async fn serve(shared: Arc<Shared>, connection: Connection) {
     let mut down = Downstream::new(connection);
     let protocol = match shared.settings.downstream.as_slice() {
         [only] => only.clone(),
-        candidates => match detect_protocol(&mut down, candidates).await {
+        candidates => match by_alpn(&down.connection, candidates) {
             Some(protocol) => protocol,
-            None => return,
+            None => match detect_protocol(&mut down, candidates).await {
+                Some(protocol) => protocol,
+                None => return,
+            },
         },
     };
     match protocol {
@@ -74,6 +77,19 @@ fn detect_among(start: &[u8], candidates: &[Speaks]) -> Detected {
         true => Detected::NeedMore,
         false => Detected::Unknown,
     }
+}
+
+/// The HTTP version a TLS client agreed by ALPN, when it is one of `candidates`.
+fn by_alpn(connection: &Connection, candidates: &[Speaks]) -> Option<Speaks> {
+    let protocol = match connection.stream.tls_info()?.alpn.as_deref()? {
+        b"h2" => Protocol::Http2,
+        b"http/1.1" => Protocol::Http1,
+        _ => return None,
+    };
+    candidates
+        .iter()
+        .find(|c| matches!(c, Speaks::Http(p) if *p == protocol))
+        .cloned()
 }
 
 /// Reads until the first bytes tell which of `candidates` the client speaks; `None` when it

@@ -1,0 +1,62 @@
+//! Certificates and keys as MOSN's config gives them: inline PEM, or the path of a PEM file.
+
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
+/// Where a PEM value comes from, for messages and for reloading.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    Inline,
+    File(std::path::PathBuf),
+}
+
+impl Source {
+    /// A value holding a PEM block is inline; anything else is a path.
+    pub fn of(value: &str) -> Source {
+        if value.contains("-----BEGIN") {
+            Source::Inline
+        } else {
+            Source::File(value.into())
+        }
+    }
+}
+
+/// The PEM text of `value`.
+fn text(value: &str) -> Result<Vec<u8>, String> {
+    match Source::of(value) {
+        Source::Inline => Ok(value.as_bytes().to_vec()),
+        Source::File(path) => {
+            std::fs::read(&path).map_err(|err| format!("cannot read {}: {err}", path.display()))
+        }
+    }
+}
+
+fn describe(value: &str) -> String {
+    match Source::of(value) {
+        Source::Inline => "the inline PEM".to_string(),
+        Source::File(path) => path.display().to_string(),
+    }
+}
+
+/// Every certificate of `value`, in order (a chain: the leaf first).
+pub fn certificates(value: &str) -> Result<Vec<CertificateDer<'static>>, String> {
+    let pem = text(value)?;
+    let certificates = CertificateDer::pem_slice_iter(&pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|err| format!("{}: bad PEM: {err}", describe(value)))?;
+    if certificates.is_empty() {
+        return Err(format!("{}: no CERTIFICATE block", describe(value)));
+    }
+    Ok(certificates)
+}
+
+/// The private key of `value` (PKCS#8, PKCS#1 or SEC1).
+pub fn private_key(value: &str) -> Result<PrivateKeyDer<'static>, String> {
+    let pem = text(value)?;
+    PrivateKeyDer::from_pem_slice(&pem).map_err(|err| match err {
+        rustls::pki_types::pem::Error::NoItemsFound => {
+            format!("{}: no PRIVATE KEY block", describe(value))
+        }
+        err => format!("{}: bad PEM: {err}", describe(value)),
+    })
+}
