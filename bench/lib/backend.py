@@ -1,11 +1,16 @@
-"""The origin server: nginx with one process on a private prefix dir."""
+"""The origin servers: nginx with one process on a private prefix dir (HTTP cases), and
+sofa-rpc-node's RpcServer, mosn/tests/peers/bolt/server.js (bolt cases)."""
+import json
 import os
 import shutil
 import string
+import subprocess
 
 from . import procs
+from .peers import PEERS, REPO, version
 
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BOLT_PEERS = os.path.join(REPO, "mosn", "tests", "peers", "bolt")  # npm ci by bench/install
 
 # Bodies served by the backend: GET / (small), /4k, /64k.
 SMALL_BODY = b"mosn-bench: hello\n" * 7 + b"\n"  # 127 bytes
@@ -17,7 +22,7 @@ def nginx_binary():
     return shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
 
 
-def start(procs_, workdir, port, cpu):
+def start_nginx(procs_, workdir, port, cpu):
     """Start the backend pinned to `cpu`; return (pid, argv)."""
     d = os.path.join(workdir, "backend")
     for sub in ("www", "tmp"):
@@ -35,3 +40,35 @@ def start(procs_, workdir, port, cpu):
     pid = procs_.start("backend nginx", procs.pinned(cpu, argv),
                        os.path.join(d, "stdout.log"), port)
     return pid, argv
+
+
+def nginx_version(argv):
+    return version(PEERS["nginx"], argv[0])
+
+
+def node_binary():
+    """node, once the bolt peers are installed (bench/install); else StartError."""
+    node = shutil.which("node")
+    if not node or not os.path.isdir(os.path.join(BOLT_PEERS, "node_modules")):
+        raise procs.StartError(f"bolt cases need node and {BOLT_PEERS}/node_modules; "
+                               "run bench/install")
+    return node
+
+
+def start_bolt(procs_, workdir, port, cpu):
+    """Start the bolt backend pinned to `cpu`, without its per-call lines; return (pid, argv)."""
+    d = os.path.join(workdir, "backend")
+    os.makedirs(d, exist_ok=True)
+    argv = [node_binary(), os.path.join(BOLT_PEERS, "server.js"), str(port), "--quiet"]
+    pid = procs_.start("backend bolt server.js", procs.pinned(cpu, argv),
+                       os.path.join(d, "stdout.log"), port)
+    return pid, argv
+
+
+def bolt_version(argv):
+    def package(name):
+        with open(os.path.join(BOLT_PEERS, "node_modules", name, "package.json")) as f:
+            return f"{name} {json.load(f)['version']}"
+    node = subprocess.run([argv[0], "--version"], capture_output=True, text=True, timeout=10)
+    return (f"{package('sofa-rpc-node')} (load: {package('sofa-bolt-node')}), "
+            f"node {node.stdout.strip()}")

@@ -1,11 +1,12 @@
-"""Benchmark cases. A case = the backend body it requests + one config template
-per proxy (cases/<name>/<peer>.<ext>) + the load command's arguments.
+"""Benchmark cases. A case = the protocol it speaks (which decides the backend, the
+load client and the readiness check: see protocols.py) + what it requests + one config
+template per proxy (cases/<name>/<peer>.<ext>) + the load command's arguments.
 
 Templates use string.Template placeholders:
   ${PORT} listen port, ${BACKEND_PORT} backend port, ${ADMIN_PORT} admin port,
   ${DIR} a private working dir for the proxy (logs, pid files).
 To add a case: add a Case below and a directory of templates beside tcp_proxy/.
-Cases that differ only in path and wrk arguments share one template directory
+Cases that differ only in path and load arguments share one template directory
 (`templates`): the four HTTP/1.1 cases all use cases/http1/.
 """
 import os
@@ -18,9 +19,11 @@ HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 class Case:
     name: str
     description: str
-    path: str = "/"            # request path; the backend serves BODIES[path]
-    wrk_args: tuple = ()       # extra wrk arguments (e.g. -s script.lua, -H header)
-    connections: int = 32      # default wrk -c
+    protocol: str = "http"     # a key of protocols.PROTOCOLS: http (nginx, wrk) or bolt
+    path: str = "/"            # HTTP request path; the backend serves BODIES[path]
+    load_args: tuple = ()      # extra load client arguments (wrk: -s script.lua, -H header;
+                               # bolt_load.js: --size BYTES)
+    connections: int = 32      # default connections of the load client (wrk -c)
     templates: str = ""        # template dir under cases/ (default: the case's name)
 
     @property
@@ -44,5 +47,9 @@ CASES = {c.name: c for c in [
     # opens a new client connection (the proxies still pool upstream connections).
     Case("http1_newconn", "HTTP/1.1 proxy; a new client connection per request "
          "(Connection: close), 127-byte body",
-         wrk_args=("-H", "Connection: close"), templates="http1"),
+         load_args=("-H", "Connection: close"), templates="http1"),
+    # bolt_load.js: one echo call in flight per connection, like wrk; mosn proxies it at L7,
+    # haproxy and envoy forward it at L4 (the floor).
+    Case("bolt", "SOFA bolt v1 RPC (hessian2); echo of a 100-byte string",
+         protocol="bolt"),
 ]}

@@ -25,7 +25,7 @@ def summarize(runs, proxies, subject):
     medians = {}
     for p, rs in by.items():
         m = {k: _median([r.get(k) for r in rs]) for k in METRICS}
-        m["errors"] = sum(r["socket_errors"] + r["non_2xx"] for r in rs)
+        m["errors"] = sum(r["errors"] for r in rs)
         m["rounds"] = len(rs)
         m["rps_spread_pct"] = _spread([r["rps"] for r in rs])
         m["cpu_spread_pct"] = _spread([r.get("cpu_us_per_req") for r in rs])
@@ -53,8 +53,8 @@ def _x(v):
 
 def markdown(meta, medians, ratios, subject):
     lines = [f"## {meta['case']}: {meta['rounds']} rounds × {meta['duration']} s, "
-             f"`wrk -t1 -c{meta['connections']}`; proxy on CPU {meta['proxy_cpu']}, "
-             f"backend + wrk on CPU {meta['load_cpu']}", "",
+             f"`{meta['load']}`; proxy on CPU {meta['proxy_cpu']}, "
+             f"backend + {meta['client']} on CPU {meta['load_cpu']}", "",
              "| proxy | req/s | CPU µs/req | proxy CPU % | p50 ms | p99 ms | RSS MiB | peak RSS MiB "
              "| spread req/s, µs/req | errors |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
@@ -65,7 +65,8 @@ def markdown(meta, medians, ratios, subject):
                      f"| {_f(m['cpu_pct'])} | {_f(m['p50_us'], 1e3, 3)} | {_f(m['p99_us'], 1e3, 3)} "
                      f"| {_f(m['rss_kb'], 1024)} | {_f(m['hwm_kb'], 1024)} | {spread} | {m['errors']} |")
     lines.append("")
-    lines.append("Medians across rounds; `direct` = wrk straight to the backend (no proxy).")
+    lines.append(f"Medians across rounds; `direct` = {meta['client']} straight to the backend "
+                 "(no proxy).")
     if ratios:
         lines += ["", f"### {subject} / peer (median of per-round ratios)", "",
                   "| peer | req/s (>1 better) | CPU µs/req (<1 better) | p99 (<1 better) "

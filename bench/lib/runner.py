@@ -7,11 +7,11 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
-from . import backend, load, measure, procs
+from . import load, measure, procs
 from .cases import CASES
 from .peers import DEFAULT, PEERS, version
+from .protocols import PROTOCOLS
 
 
 class BenchError(RuntimeError):
@@ -95,23 +95,6 @@ def failed(name, err, workdir):
     return BenchError(f"{name}: {err}" + (f"\n{name} output:\n{out}" if out else ""))
 
 
-def check_response(url, expected, tries=50):
-    """GET url until it returns the expected body (bounded)."""
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    last = None
-    for _ in range(tries):
-        try:
-            with opener.open(url, timeout=2) as r:
-                body = r.read()
-            if body == expected:
-                return
-            last = f"unexpected body ({len(body)} bytes)"
-        except OSError as e:
-            last = e
-        time.sleep(0.1)
-    raise BenchError(f"{url} did not return the expected body: {last}")
-
-
 def start_proxy(pr, peer, binary, template, workdir, backend_port, cpu):
     """Render the config, start the proxy pinned to cpu; return (pid, port, argv)."""
     d = os.path.join(workdir, peer.name)
@@ -136,7 +119,7 @@ def start_proxy(pr, peer, binary, template, workdir, backend_port, cpu):
     return pid, port, argv, text
 
 
-def measure_once(name, pid, url, args, case, alive):
+def measure_once(name, pid, port, args, case, alive):
     """One measured load window; retried (bounded) if a build started meanwhile."""
     for attempt in range(3):
         wait_until_quiet(args.max_wait)
@@ -144,8 +127,8 @@ def measure_once(name, pid, url, args, case, alive):
         sample = (lambda: rss.append(measure.memory_kb(pid)[0])) if pid else None
         cpu0 = measure.cpu_seconds(pid) if pid else None
         t0 = time.monotonic()
-        res = load.run_wrk(url, args.duration, args.connections, args.load_cpu,
-                           case.wrk_args, on_tick=sample)
+        res = PROTOCOLS[case.protocol].run(port, case, args.duration, args.connections,
+                                           args.load_cpu, on_tick=sample)
         wall = time.monotonic() - t0
         if not res["requests"]:
             raise BenchError(f"no request completed through {name}:\n{res['raw']}")
@@ -166,6 +149,7 @@ def measure_once(name, pid, url, args, case, alive):
 
 def run(args):
     case = CASES[args.case]
+    protocol = PROTOCOLS[case.protocol]
     procs.exit_on_signals()
     procs.raise_nofile()
     os.sched_setaffinity(0, {args.load_cpu})  # the harness itself stays off the proxy CPU
@@ -176,7 +160,6 @@ def run(args):
         raise BenchError("nothing to measure")
     lock = take_machine(args.max_wait)  # noqa: F841 (held until the run ends)
     wait_until_quiet(args.max_wait)
-    body = backend.BODIES[case.path]
 
     workdir = tempfile.mkdtemp(prefix="mosn-bench-")
     pr = procs.Procs()
@@ -184,9 +167,9 @@ def run(args):
     runs = []
     try:
         backend_port = procs.free_ports(1)[0]
-        _, argv = backend.start(pr, workdir, backend_port, args.load_cpu)
+        _, argv = protocol.start_backend(pr, workdir, backend_port, args.load_cpu)
         commands["backend"] = " ".join(procs.pinned(args.load_cpu, argv))
-        versions["backend"] = version(PEERS["nginx"], argv[0])
+        versions["backend"] = protocol.backend_version(argv)
         if not args.no_direct:
             targets.append(("direct", None, backend_port))
         for peer, binary, template in chosen:
@@ -200,28 +183,24 @@ def run(args):
             targets.append((peer.name, pid, port))
         for name, _, port in targets:
             try:
-                check_response(f"http://127.0.0.1:{port}{case.path}", body)
-            except BenchError as e:
+                protocol.check(port, case)
+            except load.LoadError as e:
                 raise failed(name, e, workdir) from None
-        commands["load"] = " ".join(procs.pinned(args.load_cpu, load.wrk_argv(
-            "http://127.0.0.1:PORT" + case.path, args.duration, args.connections,
-            extra=case.wrk_args)))
+        commands["load"] = " ".join(procs.pinned(args.load_cpu, protocol.load_command(
+            "PORT", case, args.duration, args.connections)))
         for name, pid, port in targets:
             log(f"warm-up {name} {args.warmup}s")
-            load.run_wrk(f"http://127.0.0.1:{port}{case.path}", args.warmup,
-                         args.connections, args.load_cpu, case.wrk_args)
+            protocol.run(port, case, args.warmup, args.connections, args.load_cpu)
         for rnd in range(1, args.rounds + 1):
             k = (rnd - 1) % len(targets)
             for name, pid, port in targets[k:] + targets[:k]:
-                res = measure_once(name, pid, f"http://127.0.0.1:{port}{case.path}",
-                                   args, case, pr.alive)
+                res = measure_once(name, pid, port, args, case, pr.alive)
                 res.update(proxy=name, round=rnd)
                 runs.append(res)
                 log(f"round {rnd}/{args.rounds} {name}: {res['rps']:.0f} req/s"
                     + (f", {res['cpu_us_per_req']:.2f} CPU µs/req" if pid else "")
-                    + (f", ERRORS {res['socket_errors'] + res['non_2xx']}"
-                       if res["socket_errors"] or res["non_2xx"] else ""))
-    except procs.StartError as e:
+                    + (f", ERRORS {res['errors']}" if res["errors"] else ""))
+    except (procs.StartError, load.LoadError) as e:
         raise BenchError(str(e)) from None
     finally:
         pr.stop_all()
@@ -232,6 +211,7 @@ def run(args):
     meta = {"case": case.name, "description": case.description, "rounds": args.rounds,
             "duration": args.duration, "warmup": args.warmup,
             "connections": args.connections, "proxy_cpu": args.proxy_cpu,
+            "client": protocol.client, "load": protocol.title(args.connections),
             "load_cpu": args.load_cpu, "subject": args.subject,
             "commands": commands, "versions": versions, "binaries": binaries,
             "configs": configs,

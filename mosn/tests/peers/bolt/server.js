@@ -2,20 +2,23 @@
 // Test peer for the MOSN end-to-end tests: a real sofa-rpc-node RpcServer
 // (bolt, hessian2) without any registry, bound to 127.0.0.1.
 //
-//   node server.js [PORT|0] [NAME]
+//   node server.js [PORT|0] [NAME] [--quiet]
 //
 // Prints `PORT <n>` on stdout once listening. Serves com.alipay.test.EchoService:1.0:
 //   echo(s)  -> s, or `NAME:s` when NAME is given
 //   sleep(ms)-> waits ms, returns ms
 //   fail(s)  -> throws Error(s) (client sees response status SERVER_EXCEPTION = 2)
-// Prints one line per call on stdout: `call <method> <arg>`.
+// Prints one line per call on stdout: `call <method> <arg>`, unless --quiet is given (the
+// benchmark's backend, see bench/README.md).
 // It answers bolt v1 and bolt v2 (with or without CRC) requests in the version they came in.
 const net = require('net');
 const util = require('util');
 const { RpcServer } = require('sofa-rpc-node').server;
 
-const port = Number(process.argv[2] || 0);
-const name = process.argv[3] || '';
+const quiet = process.argv.includes('--quiet');
+const [ portArg, name = '' ] = process.argv.slice(2).filter(a => a !== '--quiet');
+const port = Number(portArg || 0);
+const note = quiet ? () => {} : line => process.stdout.write(`${line}\n`);
 
 const oneLine = args => util.format(...args.map(a => (a instanceof Error ? `${a.name}: ${a.message}` : a))).replace(/\n/g, ' ');
 const logger = {
@@ -40,16 +43,16 @@ const server = new LoopbackServer({ logger, port });
 server.on('error', () => {}); // already logged by the service (fail) or connection
 server.addService({ interfaceName: 'com.alipay.test.EchoService', version: '1.0' }, {
   async echo(s) {
-    process.stdout.write(`call echo ${s}\n`);
+    note(`call echo ${s}`);
     return name ? `${name}:${s}` : s;
   },
   async sleep(ms) {
-    process.stdout.write(`call sleep ${ms}\n`);
+    note(`call sleep ${ms}`);
     await new Promise(r => setTimeout(r, ms));
     return ms;
   },
   async fail(s) {
-    process.stdout.write(`call fail ${s}\n`);
+    note(`call fail ${s}`);
     const err = new Error(s);
     err.ignoreLog = true;
     throw err;
