@@ -14,7 +14,7 @@ use bytes::BytesMut;
 use socket2::{Domain, SockAddr, Socket, Type};
 use tokio::io::unix::AsyncFd;
 
-use crate::tls::session::{Session, TlsInfo};
+use crate::tls::session::Session;
 
 /// An address at one end of a connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,21 +74,19 @@ impl Stream {
             fd: self.fd,
             tls: Some(Box::new(session)),
         };
-        stream.finish_handshake(stream.session()).await?;
+        if let Some(session) = stream.tls_session() {
+            stream.finish_handshake(session).await?;
+        }
         Ok(stream)
-    }
-
-    fn session(&self) -> &Session {
-        self.tls.as_deref().expect("a TLS stream")
     }
 
     pub(crate) fn tls_session(&self) -> Option<&Session> {
         self.tls.as_deref()
     }
 
-    /// What the TLS handshake settled; `None` on a plain stream.
-    pub fn tls_info(&self) -> Option<TlsInfo> {
-        self.tls.as_ref().map(|session| session.info())
+    /// The application protocol a TLS handshake agreed by ALPN; `None` on a plain stream.
+    pub fn alpn(&self) -> Option<Vec<u8>> {
+        self.tls.as_ref()?.alpn()
     }
 
     /// Connects to `addr` without blocking the thread.

@@ -81,7 +81,7 @@ fn detect_among(start: &[u8], candidates: &[Speaks]) -> Detected {
 
 /// The HTTP version a TLS client agreed by ALPN, when it is one of `candidates`.
 fn by_alpn(connection: &Connection, candidates: &[Speaks]) -> Option<Speaks> {
-    let protocol = match connection.stream.tls_info()?.alpn.as_deref()? {
+    let protocol = match connection.stream.alpn()?.as_slice() {
         b"h2" => Protocol::Http2,
         b"http/1.1" => Protocol::Http1,
         _ => return None,

@@ -9,4 +9,3 @@ pub(crate) mod session;
 
 pub use listener::ListenerTls;
 pub use server::ServerContexts;
-pub use session::TlsInfo;

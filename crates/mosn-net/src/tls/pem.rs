@@ -3,16 +3,15 @@
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
-/// Where a PEM value comes from, for messages and for reloading.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Source {
+/// Where a PEM value comes from.
+enum Source {
     Inline,
     File(std::path::PathBuf),
 }
 
 impl Source {
     /// A value holding a PEM block is inline; anything else is a path.
-    pub fn of(value: &str) -> Source {
+    fn of(value: &str) -> Source {
         if value.contains("-----BEGIN") {
             Source::Inline
         } else {

@@ -35,7 +35,7 @@ impl ServerContexts {
     /// The contexts of `configs`, each given with its JSON path; `None` after an error. Every
     /// context shares `ticketer`, so a session resumes whichever context it began on.
     pub fn build(
-        configs: &[(String, TlsConfig)],
+        configs: &[(String, &TlsConfig)],
         ticketer: &Arc<dyn ProducesTickets>,
         diags: &mut Diagnostics,
     ) -> Option<ServerContexts> {

@@ -24,19 +24,6 @@ pub(crate) struct Session {
     ended: AtomicBool,
 }
 
-/// What the handshake settled, for filters and logs.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TlsInfo {
-    /// The name the client asked for (SNI), on the server side.
-    pub server_name: Option<String>,
-    /// The application protocol agreed by ALPN (`h2`, `http/1.1`).
-    pub alpn: Option<Vec<u8>>,
-    /// `TLSv1_2` or `TLSv1_3`.
-    pub version: Option<&'static str>,
-    /// Whether the peer showed a certificate that was verified.
-    pub peer_certificate: bool,
-}
-
 /// A socket as rustls reads and writes it.
 pub(crate) struct Io<'a>(pub(crate) &'a Socket);
 
@@ -93,23 +80,8 @@ impl Session {
         let _ = connection.write_tls(&mut Io(socket));
     }
 
-    pub(crate) fn info(&self) -> TlsInfo {
-        let connection = self.lock();
-        let server_name = match &*connection {
-            rustls::Connection::Server(server) => server.server_name().map(str::to_string),
-            rustls::Connection::Client(_) => None,
-        };
-        TlsInfo {
-            server_name,
-            alpn: connection.alpn_protocol().map(<[u8]>::to_vec),
-            version: connection.protocol_version().map(|v| match v {
-                rustls::ProtocolVersion::TLSv1_3 => "TLSv1_3",
-                _ => "TLSv1_2",
-            }),
-            peer_certificate: connection
-                .peer_certificates()
-                .is_some_and(|c| !c.is_empty()),
-        }
+    pub(crate) fn alpn(&self) -> Option<Vec<u8>> {
+        self.lock().alpn_protocol().map(<[u8]>::to_vec)
     }
 }
 
