@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use mosn_config::address::ListenAddress;
 use mosn_config::diagnostics::{index, join};
-use mosn_config::model::{Listener, TlsConfig};
+use mosn_config::model::Listener;
 use mosn_config::{Diagnostics, MosnConfig};
 use mosn_filters::network::NetworkFilterRegistry;
 use mosn_filters::stream::StreamFilterRegistry;
@@ -37,18 +37,6 @@ pub enum Purpose<'a> {
 
 pub fn prepare(config: &MosnConfig, purpose: &Purpose, diags: &mut Diagnostics) -> Prepared {
     let clusters = Arc::new(ClusterManager::from_config(&config.cluster_manager, diags));
-    refuse_tls(
-        config.cluster_manager.tls_context.as_ref(),
-        "cluster_manager.tls_context",
-        diags,
-    );
-    for (i, cluster) in config.cluster_manager.clusters.iter().enumerate() {
-        refuse_tls(
-            cluster.tls_context.as_ref(),
-            &join(&index("cluster_manager.clusters", i), "tls_context"),
-            diags,
-        );
-    }
     let router_configs = config.servers.iter().enumerate().flat_map(|(i, server)| {
         let routers = join(&index("servers", i), "routers");
         server
@@ -208,14 +196,4 @@ fn open_access_logs(
         }
     }
     opened
-}
-
-/// TLS is not built yet: serving plaintext where TLS is asked for would be a silent downgrade.
-fn refuse_tls(tls: Option<&TlsConfig>, path: &str, diags: &mut Diagnostics) {
-    if tls.is_some_and(|t| t.status) {
-        diags.error(
-            path,
-            "TLS is not supported yet; refusing to serve plaintext in its place",
-        );
-    }
 }

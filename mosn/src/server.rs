@@ -134,6 +134,12 @@ pub fn run(loaded: Loaded, config_path: Option<&Path>, args: &StartArgs) -> Resu
             .iter()
             .map(|spec| (spec.name.to_string(), Arc::clone(&spec.stats)))
             .collect(),
+        prepared
+            .clusters
+            .all()
+            .into_iter()
+            .map(|cluster| (cluster.name.clone(), Arc::clone(&cluster.stats)))
+            .collect(),
     ));
     let result = control.block_on(async {
         if let Some(socket) = admin {

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 
 use mosn_config::MosnConfig;
-use mosn_net::stats::ListenerStats;
+use mosn_net::stats::{ClusterStats, ListenerStats};
 
 pub use server::serve;
 
@@ -37,6 +37,7 @@ pub struct AdminContext {
     pub config: Arc<MosnConfig>,
     pub logs: Arc<dyn LogControl>,
     pub listeners: Vec<(String, Arc<ListenerStats>)>,
+    pub clusters: Vec<(String, Arc<ClusterStats>)>,
     state: AtomicU8,
 }
 
@@ -46,12 +47,14 @@ impl AdminContext {
         config: Arc<MosnConfig>,
         logs: Arc<dyn LogControl>,
         listeners: Vec<(String, Arc<ListenerStats>)>,
+        clusters: Vec<(String, Arc<ClusterStats>)>,
     ) -> Self {
         AdminContext {
             version,
             config,
             logs,
             listeners,
+            clusters,
             state: AtomicU8::new(State::Starting as u8),
         }
     }

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use bytes::Bytes;
 use hyper::{Method, StatusCode};
+use mosn_net::stats::TlsStats;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -84,14 +85,21 @@ fn update_loglevel(context: &AdminContext, body: &Bytes) -> (StatusCode, String)
     }
 }
 
-/// `{"listener": {name: {metric: "value"}}}`: values as strings like MOSN's, though MOSN
-/// names and nests its metrics differently.
+/// `{"listener": {name: {metric: "value"}}, "cluster": {...}}`: values as strings like MOSN's,
+/// though MOSN names and nests its metrics differently.
 fn stats(context: &AdminContext) -> String {
     let listeners: BTreeMap<&str, BTreeMap<&str, String>> = context
         .listeners
         .iter()
         .map(|(name, stats)| {
-            let metrics = BTreeMap::from([
+            let mut metrics = tls_metrics(
+                &stats.tls,
+                [
+                    "downstream_tls_handshake_total",
+                    "downstream_tls_handshake_failed",
+                ],
+            );
+            metrics.extend([
                 (
                     "downstream_connection_total",
                     stats.connections_total().to_string(),
@@ -100,9 +108,36 @@ fn stats(context: &AdminContext) -> String {
                     "downstream_connection_active",
                     stats.connections_active().to_string(),
                 ),
+                (
+                    "downstream_tls_plaintext_total",
+                    stats.tls_plaintext.get().to_string(),
+                ),
             ]);
             (name.as_str(), metrics)
         })
         .collect();
-    serde_json::to_string_pretty(&json!({ "listener": listeners })).unwrap_or_default()
+    let clusters: BTreeMap<&str, BTreeMap<&str, String>> = context
+        .clusters
+        .iter()
+        .map(|(name, stats)| {
+            let names = [
+                "upstream_tls_handshake_total",
+                "upstream_tls_handshake_failed",
+            ];
+            (name.as_str(), tls_metrics(&stats.tls, names))
+        })
+        .collect();
+    serde_json::to_string_pretty(&json!({ "listener": listeners, "cluster": clusters }))
+        .unwrap_or_default()
+}
+
+/// Handshake counters under the names `[total, failed]`.
+fn tls_metrics(
+    tls: &TlsStats,
+    [total, failed]: [&'static str; 2],
+) -> BTreeMap<&'static str, String> {
+    BTreeMap::from([
+        (total, tls.handshakes.get().to_string()),
+        (failed, tls.handshake_failures.get().to_string()),
+    ])
 }

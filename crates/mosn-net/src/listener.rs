@@ -168,7 +168,10 @@ async fn handle(stream: Stream, spec: Arc<ListenerSpec>, drain: Drain) {
     let stream = match &spec.tls {
         Some(tls) => {
             let wait = crate::connection::idle_limit(spec.idle_timeout).unwrap_or(Duration::MAX);
-            match tls.secure(stream, &spec.name, &info.remote, wait).await {
+            match tls
+                .secure(stream, &spec.name, &info.remote, wait, &spec.stats)
+                .await
+            {
                 Some(stream) => stream,
                 None => return,
             }

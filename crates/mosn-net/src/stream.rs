@@ -186,6 +186,11 @@ impl Stream {
     /// costs no syscall. A close that lands after this look is caught by the caller's retry.
     pub fn is_idle_and_open(&self) -> bool {
         let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+        if let Some(session) = &self.tls {
+            // Records may have come unasked (a TLS 1.3 session ticket); they are taken in, and
+            // only plaintext or an end of stream says no.
+            return self.poll_plaintext(session, &mut context).is_pending();
+        }
         let std::task::Poll::Ready(Ok(mut guard)) = self.fd.poll_read_ready(&mut context) else {
             return true; // nothing has happened on it
         };

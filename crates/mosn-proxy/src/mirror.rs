@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
+use mosn_net::tls::AppProtocol;
 use mosn_protocol::http1::head::parse_response;
 use mosn_protocol::http1::{Limits, framing};
 use mosn_upstream::Cluster;
@@ -84,7 +85,7 @@ async fn send(
                     .ok_or_else(overflow)?,
                 host.connections.acquire().ok_or_else(overflow)?,
             );
-            let stream = cluster.connect_host(&host).await?;
+            let stream = cluster.connect_host(&host, AppProtocol::Http1).await?;
             Pooled {
                 stream,
                 served: 0,

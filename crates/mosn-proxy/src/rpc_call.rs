@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
+use mosn_net::tls::AppProtocol;
 use mosn_protocol::xprotocol::{Codec, Failure, Frame, Kind};
 use mosn_router::{Action, ForwardAction, Request};
 use mosn_upstream::lb::{LbContext, hash_key};
@@ -136,10 +137,13 @@ async fn connection(
                 resources.connections.acquire().ok_or(Failure::Overflow)?,
                 host.connections.acquire().ok_or(Failure::Overflow)?,
             );
-            let stream = cluster.connect_host(host).await.map_err(|reason| {
-                tracing::debug!(host = %host.address, "upstream connect failed: {reason}");
-                Failure::NoHealthyUpstream
-            })?;
+            let stream = cluster
+                .connect_host(host, AppProtocol::Unnamed)
+                .await
+                .map_err(|reason| {
+                    tracing::debug!(host = %host.address, "upstream connect failed: {reason}");
+                    Failure::NoHealthyUpstream
+                })?;
             Ok(RpcConnection::start(
                 stream,
                 Arc::clone(codec),

@@ -9,6 +9,8 @@ use mosn_config::address::UpstreamAddress;
 use mosn_config::diagnostics::join;
 use mosn_config::model;
 use mosn_net::Stream;
+use mosn_net::stats::ClusterStats;
+use mosn_net::tls::{AppProtocol, ClientContext};
 
 use crate::host::Host;
 use crate::lb::{LbContext, LoadBalancer, for_lb_type};
@@ -37,6 +39,9 @@ pub struct Cluster {
     pub resources: Resources,
     /// Heartbeats on idle RPC connections (`keepalive`).
     pub keepalive: Keepalive,
+    /// Upstream TLS, for every host without `tls_disable`.
+    pub tls: Option<Arc<ClientContext>>,
+    pub stats: Arc<ClusterStats>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -68,7 +73,13 @@ const DNS_REFRESH_RATE: Duration = Duration::from_secs(5);
 impl Cluster {
     /// Builds a cluster from validated config (validation reported the hosts whose address does
     /// not parse; they are left out here).
-    pub fn from_config(config: &model::Cluster, path: &str, diags: &mut Diagnostics) -> Cluster {
+    /// `shared_tls` is the cluster manager's TLS, for a cluster with `cluster_manager_tls`.
+    pub fn from_config(
+        config: &model::Cluster,
+        path: &str,
+        shared_tls: Option<&Arc<ClientContext>>,
+        diags: &mut Diagnostics,
+    ) -> Cluster {
         let strict_dns = config.kind.eq_ignore_ascii_case("STRICT_DNS");
         let hosts: Vec<Arc<Host>> = config
             .hosts
@@ -105,7 +116,14 @@ impl Cluster {
                 .filter(|d| !d.is_zero()),
             resources: Resources::new(&config.circuit_breakers),
             keepalive: keepalive(config.keepalive.as_ref()),
+            tls: tls(config, path, shared_tls, diags),
+            stats: Arc::default(),
         }
+    }
+
+    /// Whether connections to `host` use TLS.
+    pub fn uses_tls(&self, host: &Host) -> bool {
+        self.tls.is_some() && !host.tls_disable
     }
 
     /// Whether its balancer uses response latency (LB_PEAK_EWMA), which is then measured.
@@ -147,7 +165,7 @@ impl Cluster {
                 break;
             };
             tried.push(Arc::clone(&host));
-            match self.connect_host(&host).await {
+            match self.connect_host(&host, AppProtocol::Unnamed).await {
                 Ok(stream) => {
                     return Ok((stream, host));
                 }
@@ -163,8 +181,9 @@ impl Cluster {
         Err(last_error)
     }
 
-    /// Connects to `host` within the cluster's connect timeout.
-    pub async fn connect_host(&self, host: &Host) -> Result<Stream, String> {
+    /// Connects to `host` within the cluster's connect timeout, then runs the TLS handshake
+    /// (offering `protocol` by ALPN) if the host uses TLS.
+    pub async fn connect_host(&self, host: &Host, protocol: AppProtocol) -> Result<Stream, String> {
         let attempt = async {
             match &host.address {
                 UpstreamAddress::Ip(addr) => Stream::connect(*addr).await,
@@ -178,9 +197,72 @@ impl Cluster {
                 }
             }
         };
-        match tokio::time::timeout(self.connect_timeout, attempt).await {
-            Ok(result) => result.map_err(|err| err.to_string()),
-            Err(_) => Err(format!("timed out after {:?}", self.connect_timeout)),
+        let stream = match tokio::time::timeout(self.connect_timeout, attempt).await {
+            Ok(result) => result.map_err(|err| err.to_string())?,
+            Err(_) => return Err(format!("timed out after {:?}", self.connect_timeout)),
+        };
+        match &self.tls {
+            Some(tls) if !host.tls_disable => self.handshake(tls, stream, host, protocol).await,
+            _ => Ok(stream),
         }
     }
+
+    async fn handshake(
+        &self,
+        tls: &ClientContext,
+        stream: Stream,
+        host: &Host,
+        protocol: AppProtocol,
+    ) -> Result<Stream, String> {
+        match tls.connect(stream, host.tls_name.clone(), protocol).await {
+            Ok(stream) => {
+                self.stats.tls.handshakes.add();
+                Ok(stream)
+            }
+            Err(err) => {
+                self.stats.tls.handshake_failures.add();
+                tracing::warn!(cluster = %self.name, host = %host.address, "upstream TLS handshake failed: {err}");
+                Err(format!("TLS handshake failed: {err}"))
+            }
+        }
+    }
+}
+
+/// The cluster's TLS: the cluster manager's under `cluster_manager_tls` (the cluster's own
+/// `tls_context` is then ignored, as in MOSN), else its own `tls_context` if `status` is set.
+/// Never plaintext in place of a TLS that fails to build: that is an error.
+fn tls(
+    config: &model::Cluster,
+    path: &str,
+    shared_tls: Option<&Arc<ClientContext>>,
+    diags: &mut Diagnostics,
+) -> Option<Arc<ClientContext>> {
+    let own = config.tls_context.as_ref();
+    let own_path = join(path, "tls_context");
+    if config.cluster_manager_tls == Some(true) {
+        if own.is_some_and(|tls| tls.status) {
+            diags.warn(
+                own_path,
+                "ignored: cluster_manager_tls uses cluster_manager.tls_context instead",
+            );
+        }
+        if shared_tls.is_none() {
+            diags.error(
+                join(path, "cluster_manager_tls"),
+                "cluster_manager.tls_context is not enabled (status true)",
+            );
+        }
+        return shared_tls.cloned();
+    }
+    let own = own?;
+    if !own.status {
+        if !own.ca_cert.is_empty() || !own.server_name.is_empty() || own.insecure_skip {
+            diags.warn(
+                own_path,
+                "status is not true: TLS is off for this cluster, as in MOSN",
+            );
+        }
+        return None;
+    }
+    ClientContext::from_config(own, &own_path, diags).map(Arc::new)
 }

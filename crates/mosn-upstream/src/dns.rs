@@ -100,7 +100,7 @@ mod tests {
                 .collect(),
             ..Default::default()
         };
-        Cluster::from_config(&config, "c", &mut Diagnostics::default())
+        Cluster::from_config(&config, "c", None, &mut Diagnostics::default())
     }
 
     #[tokio::test]

@@ -3,6 +3,7 @@
 use mosn_config::address::{UpstreamAddress, parse_upstream_address};
 use mosn_config::defaults::STRICT_DNS_PORT;
 use mosn_config::model;
+use mosn_net::tls::ServerName;
 use serde_json::Value;
 
 use std::sync::Arc;
@@ -28,6 +29,11 @@ pub struct Host {
     /// Connections open to this host (least connection).
     pub connections: Arc<Limit>,
     pub latency: Ewma,
+    /// Plaintext even when the cluster has TLS.
+    pub tls_disable: bool,
+    /// The name its certificate must hold when the cluster sets no `server_name`: the DNS name
+    /// it is configured with (kept once STRICT_DNS resolves it), else its IP address.
+    pub tls_name: Option<ServerName<'static>>,
 }
 
 impl Host {
@@ -35,8 +41,14 @@ impl Host {
     /// its port (80).
     pub fn from_config(host: &model::Host, strict_dns: bool) -> Result<Host, String> {
         let default_port = strict_dns.then_some(STRICT_DNS_PORT);
+        let address = parse_upstream_address(&host.address, default_port)?;
+        let tls_name = match &address {
+            UpstreamAddress::Ip(addr) => Some(ServerName::IpAddress(addr.ip().into())),
+            UpstreamAddress::Name { name, .. } => ServerName::try_from(name.clone()).ok(),
+            UpstreamAddress::Unix(_) => None,
+        };
         Ok(Host {
-            address: parse_upstream_address(&host.address, default_port)?,
+            address,
             config_address: host.address.clone(),
             hostname: host.hostname.clone(),
             weight: host.effective_weight(),
@@ -47,6 +59,8 @@ impl Host {
             requests: Arc::new(Limit::default()),
             connections: Arc::new(Limit::default()),
             latency: Ewma::default(),
+            tls_disable: host.tls_disable,
+            tls_name,
         })
     }
 }

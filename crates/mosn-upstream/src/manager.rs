@@ -8,6 +8,8 @@ use mosn_config::Diagnostics;
 use mosn_config::diagnostics::index;
 use mosn_config::model::ClusterManagerConfig;
 
+use mosn_net::tls::ClientContext;
+
 use crate::cluster::Cluster;
 
 pub struct ClusterManager {
@@ -16,13 +18,19 @@ pub struct ClusterManager {
 
 impl ClusterManager {
     pub fn from_config(config: &ClusterManagerConfig, diags: &mut Diagnostics) -> ClusterManager {
+        let shared_tls = config
+            .tls_context
+            .as_ref()
+            .filter(|tls| tls.status)
+            .and_then(|tls| ClientContext::from_config(tls, "cluster_manager.tls_context", diags))
+            .map(Arc::new);
         let clusters = config
             .clusters
             .iter()
             .enumerate()
             .map(|(i, cluster)| {
-                let built =
-                    Cluster::from_config(cluster, &index("cluster_manager.clusters", i), diags);
+                let path = index("cluster_manager.clusters", i);
+                let built = Cluster::from_config(cluster, &path, shared_tls.as_ref(), diags);
                 (cluster.name.clone(), Arc::new(built))
             })
             .collect();

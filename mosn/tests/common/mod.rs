@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use tempfile::TempDir;
 
+pub mod pki;
+
 pub const NGINX_BODY: &str = "hello from nginx\n";
 
 pub fn free_port() -> u16 {

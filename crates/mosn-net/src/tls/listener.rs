@@ -7,11 +7,10 @@ use mosn_config::Diagnostics;
 use mosn_config::diagnostics::{index, join};
 use mosn_config::model::{FilterChain, TlsConfig};
 
+use super::HANDSHAKE_TIMEOUT;
 use super::server::ServerContexts;
+use crate::stats::ListenerStats;
 use crate::stream::{Address, Stream};
-
-/// How long a client has to finish its handshake (MOSN's read deadline during one).
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// The first byte of a TLS record carrying a handshake.
 const HANDSHAKE_RECORD: u8 = 0x16;
@@ -25,28 +24,36 @@ impl ListenerTls {
     /// The stream the filters get: TLS once the handshake is done, or as it is on an
     /// `inspector` listener whose client does not start with a TLS handshake record. `None`
     /// when the client fails the handshake (logged with `listener` and `peer`), leaves, or
-    /// stays silent past `wait`.
+    /// stays silent past `wait`. Each outcome is counted in `stats`.
     pub async fn secure(
         &self,
         stream: Stream,
         listener: &str,
         peer: &Address,
         wait: Duration,
+        stats: &ListenerStats,
     ) -> Option<Stream> {
         if self.inspector {
             match tokio::time::timeout(wait, stream.peek_first()).await {
                 Ok(Ok(Some(HANDSHAKE_RECORD))) => {}
-                Ok(Ok(Some(_))) => return Some(stream),
+                Ok(Ok(Some(_))) => {
+                    stats.tls_plaintext.add();
+                    return Some(stream);
+                }
                 _ => return None,
             }
         }
         let outcome =
             tokio::time::timeout(HANDSHAKE_TIMEOUT, stream.accept_tls(&self.contexts)).await;
         let failure = match outcome {
-            Ok(Ok(stream)) => return Some(stream),
+            Ok(Ok(stream)) => {
+                stats.tls.handshakes.add();
+                return Some(stream);
+            }
             Ok(Err(err)) => err.to_string(),
             Err(_) => format!("not done after {HANDSHAKE_TIMEOUT:?}"),
         };
+        stats.tls.handshake_failures.add();
         tracing::info!(listener, %peer, "TLS handshake failed: {failure}");
         None
     }

@@ -1,6 +1,7 @@
 //! Certificates and keys as MOSN's config gives them: inline PEM, or the path of a PEM file.
 
 use rustls::pki_types::pem::PemObject;
+use rustls::RootCertStore;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 /// Where a PEM value comes from.
@@ -58,4 +59,15 @@ pub fn private_key(value: &str) -> Result<PrivateKeyDer<'static>, String> {
         }
         err => format!("{}: bad PEM: {err}", describe(value)),
     })
+}
+
+/// The CA certificates of `value`, as a trust store.
+pub fn roots(value: &str) -> Result<RootCertStore, String> {
+    let mut roots = RootCertStore::empty();
+    for certificate in certificates(value)? {
+        roots
+            .add(certificate)
+            .map_err(|err| format!("unusable CA certificate: {err}"))?;
+    }
+    Ok(roots)
 }

@@ -11,7 +11,7 @@ use mosn_config::diagnostics::join;
 use mosn_config::model::TlsConfig;
 use rustls::server::danger::ClientCertVerifier;
 use rustls::server::{Acceptor, ClientHello, ProducesTickets, WebPkiClientVerifier};
-use rustls::{RootCertStore, ServerConfig};
+use rustls::ServerConfig;
 
 use super::options;
 use super::pem;
@@ -165,16 +165,9 @@ fn client_verifier(
         );
         return None;
     }
-    let mut roots = RootCertStore::empty();
-    for certificate in pem::certificates(&config.ca_cert)
+    let roots = pem::roots(&config.ca_cert)
         .map_err(|err| diags.error(&ca_path, err))
-        .ok()?
-    {
-        roots
-            .add(certificate)
-            .map_err(|err| diags.error(&ca_path, format!("unusable CA certificate: {err}")))
-            .ok()?;
-    }
+        .ok()?;
     let mut verifier =
         WebPkiClientVerifier::builder_with_provider(Arc::new(roots), Arc::clone(&options.provider));
     if !config.require_client_cert {

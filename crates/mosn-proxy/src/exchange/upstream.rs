@@ -9,6 +9,7 @@ use bytes::{Bytes, BytesMut};
 use h2::client::ResponseFuture;
 use h2::{RecvStream, SendStream};
 use mosn_net::Stream;
+use mosn_net::tls::AppProtocol;
 use mosn_protocol::detect::Protocol;
 use mosn_protocol::grpc;
 use mosn_protocol::http1::encode::encode_request_head;
@@ -104,7 +105,11 @@ pub(super) async fn upstream_body_into<D: Sink>(
 }
 
 /// Opens a connection to `host`, within the cluster's and the host's connection limits.
-async fn connect(cluster: &Cluster, host: &Arc<Host>) -> Result<(Stream, ConnectionSlots), Stop> {
+async fn connect(
+    cluster: &Cluster,
+    host: &Arc<Host>,
+    protocol: AppProtocol,
+) -> Result<(Stream, ConnectionSlots), Stop> {
     let resources = &cluster.resources;
     let overflow = || Stop::Reply(Local::OVERFLOW);
     let slots = ConnectionSlots::new(
@@ -115,12 +120,15 @@ async fn connect(cluster: &Cluster, host: &Arc<Host>) -> Result<(Stream, Connect
         .pending_requests
         .acquire()
         .ok_or(Stop::Reply(Local::OVERFLOW))?;
-    let stream = cluster.connect_host(host).await.map_err(|reason| {
-        tracing::debug!(host = %host.address, "upstream connect failed: {reason}");
-        // A failed connect counts as a very slow answer for peak EWMA.
-        host.latency.observe(cluster.connect_timeout);
-        Stop::Reply(Local::CONNECT_FAILED)
-    })?;
+    let stream = cluster
+        .connect_host(host, protocol)
+        .await
+        .map_err(|reason| {
+            tracing::debug!(host = %host.address, "upstream connect failed: {reason}");
+            // A failed connect counts as a very slow answer for peak EWMA.
+            host.latency.observe(cluster.connect_timeout);
+            Stop::Reply(Local::CONNECT_FAILED)
+        })?;
     Ok((stream, slots))
 }
 
@@ -132,7 +140,7 @@ async fn h2_stream(
 ) -> Result<Http2Stream, Stop> {
     let pool = &host.http2_pool;
     pool.take_or_connect(cluster.idle_timeout, async || {
-        let (stream, slots) = connect(cluster, host).await?;
+        let (stream, slots) = connect(cluster, host, AppProtocol::Http2).await?;
         Http2Connection::handshake(stream, slots, settings)
             .await
             .map_err(|err| {
@@ -154,7 +162,15 @@ async fn open_h2_stream(
     // A connection the peer is closing refuses new streams: once more on another.
     let mut tries = 0;
     let (lease, response, send) = loop {
-        let request = convert::request(head, "http").map_err(|err| {
+        let request = convert::request(
+            head,
+            if cluster.uses_tls(host) {
+                "https"
+            } else {
+                "http"
+            },
+        )
+        .map_err(|err| {
             tracing::debug!("request cannot go over HTTP/2: {err}");
             Stop::Reply(Local::BAD_UPSTREAM)
         })?;
@@ -199,7 +215,7 @@ impl Exchange<'_> {
             } = match pooled {
                 Some(pooled) => pooled,
                 None => {
-                    let (stream, slots) = connect(cluster, host).await?;
+                    let (stream, slots) = connect(cluster, host, AppProtocol::Http1).await?;
                     Pooled {
                         stream,
                         served: 0,
