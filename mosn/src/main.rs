@@ -1,5 +1,6 @@
 //! `mosn`: runs MOSN v2 configs.
 
+mod certificates;
 mod check;
 mod cli;
 mod logging;

@@ -124,7 +124,13 @@ fn listener_spec(
         .collect();
     let chain_path = index(&join(path, "filter_chains"), 0);
     let chain = listener.filter_chains.first()?;
-    let tls = ListenerTls::from_config(chain, &chain_path, listener.inspector, diags);
+    let tls = ListenerTls::from_config(
+        &listener.name,
+        chain,
+        &chain_path,
+        listener.inspector,
+        diags,
+    );
     if listener.inspector && tls.is_none() {
         diags.warn(
             join(path, "inspector"),

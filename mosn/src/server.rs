@@ -12,6 +12,7 @@ use mosn_net::io_model::{self, BoundListener, IoModel};
 use mosn_net::listener::ListenerSpec;
 use tokio::signal::unix::{Signal, SignalKind, signal};
 
+use crate::certificates::{self, SharedWatcher};
 use crate::cli::StartArgs;
 use crate::logging::{self, Logging};
 use crate::paths::Paths;
@@ -149,6 +150,8 @@ pub fn run(loaded: Loaded, config_path: Option<&Path>, args: &StartArgs) -> Resu
         for cluster in prepared.clusters.all() {
             tokio::spawn(cluster.keep_dns_fresh());
         }
+        let certificates = certificates::watcher(&prepared);
+        tokio::spawn(certificates::poll(Arc::clone(&certificates)));
         context.set_state(State::Running);
         signals
             .wait_for_stop(
@@ -156,6 +159,7 @@ pub fn run(loaded: Loaded, config_path: Option<&Path>, args: &StartArgs) -> Resu
                 &logging,
                 &trigger,
                 &prepared,
+                &certificates,
                 server.graceful_timeout(),
             )
             .await;
@@ -193,6 +197,7 @@ impl Signals {
         logging: &Logging,
         trigger: &DrainTrigger,
         prepared: &Prepared,
+        certificates: &SharedWatcher,
         graceful_timeout: Duration,
     ) {
         loop {
@@ -201,12 +206,13 @@ impl Signals {
                 _ = self.int.recv() => return stop_now(context),
                 _ = self.quit.recv() => return stop_now(context),
                 _ = self.usr1.recv() => {
-                                        if let Err(err) = logging.reopen() {
+                    if let Err(err) = logging.reopen() {
                         tracing::error!("SIGUSR1: cannot reopen the log file: {err}");
                     }
                     prepared.access_logs.iter().for_each(|log| log.reopen());
                 }
-                _ = self.hup.recv() => tracing::warn!("SIGHUP: hot reload is not supported yet; ignored"),
+                // Config is not reloaded (that needs xDS or a restart); certificates are.
+                _ = self.hup.recv() => certificates::reload_all(certificates),
             }
         }
         context.set_state(State::GracefulStopping);

@@ -156,22 +156,18 @@ fn inspector_serves_tls_and_plaintext_on_one_port_and_a_plain_client_of_a_tls_po
     let pki = Pki::new();
     let server = pki.issue("server", &["localhost"], false);
     let (inspected, strict) = (free_port(), free_port());
-    let _one = Mosn::start(
-        &tls_config(
-            inspected,
-            json!({ "tls_context": context(&server) }),
-            json!({ "inspector": true }),
-        ),
+    let inspected_config = tls_config(
         inspected,
+        json!({ "tls_context": context(&server) }),
+        json!({ "inspector": true }),
     );
-    let _two = Mosn::start(
-        &tls_config(
-            strict,
-            json!({ "tls_context": context(&server) }),
-            json!({}),
-        ),
+    let strict_config = tls_config(
         strict,
+        json!({ "tls_context": context(&server) }),
+        json!({}),
     );
+    let _one = Mosn::start(&inspected_config, inspected);
+    let _two = Mosn::start(&strict_config, strict);
     assert_eq!(https(&pki, "localhost", inspected, &[]).1, "hello tls 1.1");
     let plain = curl(&[
         "-w",
@@ -186,6 +182,17 @@ fn inspector_serves_tls_and_plaintext_on_one_port_and_a_plain_client_of_a_tls_po
         "{reply:?}"
     );
     assert_eq!(https(&pki, "localhost", strict, &[]).1, "hello tls 1.1");
+    // Each listener counts what it saw: one plaintext and one TLS client on the inspector, one
+    // refused plaintext client and one TLS client on the strict port.
+    let counters = [
+        (&inspected_config, "downstream_tls_plaintext_total"),
+        (&inspected_config, "downstream_tls_handshake_total"),
+        (&strict_config, "downstream_tls_handshake_failed"),
+        (&strict_config, "downstream_tls_handshake_total"),
+    ];
+    for (config, key) in counters {
+        assert_eq!(stats(config)["listener"]["tls"][key], "1", "{key}");
+    }
 }
 
 #[test]
@@ -248,4 +255,123 @@ fn bad_tls_settings_are_config_errors_at_their_path() {
             "want {want:?} in:\n{said}"
         );
     }
+}
+
+/// The subject openssl s_client is served for `localhost`, once it contains `want` (within 10 s).
+fn serves_within(port: u16, want: &str) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !served_subject(port, "localhost").contains(want) {
+        if std::time::Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    true
+}
+
+#[test]
+fn certificates_reload_when_their_files_change_and_on_sighup_and_open_connections_keep_theirs() {
+    let pki = Pki::new();
+    let (cert, key) = (pki.path("live.pem"), pki.path("live.key"));
+    let replace_with = |name: &str| {
+        let issued = pki.issue(name, &["localhost"], false);
+        std::fs::copy(&issued.0, &cert).unwrap();
+        std::fs::copy(&issued.1, &key).unwrap();
+    };
+    replace_with("first");
+    let port = free_port();
+    let tls = json!({ "status": true, "cert_chain": cert, "private_key": key });
+    let mosn = Mosn::start(
+        &tls_config(port, json!({ "tls_context": tls }), json!({})),
+        port,
+    );
+    assert!(serves_within(port, "CN=first"));
+    let mut child = Command::new("python3")
+        .arg(peer("tls_held_client.py"))
+        .args([&port.to_string(), &pki.ca_file(), "localhost"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut ask = {
+        use std::io::{BufRead, Write};
+        let mut stdin = child.stdin.take().unwrap();
+        let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+        move || {
+            writeln!(stdin).unwrap();
+            let mut line = String::new();
+            stdout.read_line(&mut line).unwrap();
+            line.trim().to_string()
+        }
+    };
+    let _held = Process(child);
+    assert_eq!(ask(), "first hello tls");
+
+    // New files: new handshakes get the new certificate, the open connection goes on.
+    replace_with("second");
+    assert!(serves_within(port, "CN=second"));
+    assert_eq!(ask(), "first hello tls");
+
+    // SIGHUP rebuilds at once, and says so.
+    replace_with("third");
+    mosn.process.signal(libc::SIGHUP);
+    assert!(serves_within(port, "CN=third"));
+    let reloaded = "listener \"tls\" reloaded (SIGHUP)";
+    assert!(mosn.log().contains(reloaded), "{}", mosn.log());
+
+    // A key that does not match the certificate is refused; the last good pair stays. (A
+    // half-copied pair above may have been refused too, before its key landed: count anew.)
+    let refusals = || {
+        mosn.log()
+            .matches("not reloaded (its files changed)")
+            .count()
+    };
+    let before = refusals();
+    std::fs::copy(pki.issue("other", &["localhost"], false).1, &key).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while refusals() == before {
+        assert!(std::time::Instant::now() < deadline, "{}", mosn.log());
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(served_subject(port, "localhost").contains("CN=third"));
+    assert_eq!(ask(), "first hello tls");
+}
+
+/// `/api/v1/stats` of the mosn running `config`.
+fn stats(config: &Value) -> Value {
+    let admin = &config["admin"]["address"]["socket_address"]["port_value"];
+    let (_, out) = curl(&[&format!("http://127.0.0.1:{admin}/api/v1/stats")]);
+    serde_json::from_slice(&out).unwrap()
+}
+
+#[test]
+fn a_stalled_handshake_is_cut_after_15_s_logged_and_counted_while_others_are_served() {
+    let pki = Pki::new();
+    let server = pki.issue("server", &["localhost"], false);
+    let port = free_port();
+    let config = tls_config(port, json!({ "tls_context": context(&server) }), json!({}));
+    let mosn = Mosn::start(&config, port);
+    // A record header announcing a 512-byte ClientHello, and then nothing.
+    let mut stalled = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    std::io::Write::write_all(&mut stalled, &[0x16, 0x03, 0x01, 0x02, 0x00]).unwrap();
+    let started = std::time::Instant::now();
+    assert_eq!(https(&pki, "localhost", port, &[]).1, "hello tls 1.1");
+    stalled
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    let mut rest = Vec::new();
+    let read = std::io::Read::read_to_end(&mut stalled, &mut rest);
+    let waited = started.elapsed();
+    assert!(read.is_ok() || rest.is_empty(), "{read:?}");
+    assert!(
+        (14..25).contains(&waited.as_secs()),
+        "closed after {waited:?}"
+    );
+    assert!(
+        mosn.log()
+            .contains("TLS handshake failed: not done after 15s")
+    );
+    let listener = &stats(&config)["listener"]["tls"];
+    assert_eq!(listener["downstream_tls_handshake_failed"], "1");
+    assert_eq!(listener["downstream_tls_handshake_total"], "1");
 }

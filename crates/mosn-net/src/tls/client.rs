@@ -4,8 +4,10 @@
 //! checked is the host's own: its DNS name, else its IP address.
 
 use std::io;
+use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
+use arc_swap::ArcSwap;
 use mosn_config::Diagnostics;
 use mosn_config::diagnostics::join;
 use mosn_config::model::TlsConfig;
@@ -17,6 +19,7 @@ use rustls::{ClientConfig, ClientConnection, DigitallySignedStruct, RootCertStor
 use super::HANDSHAKE_TIMEOUT;
 use super::options::{self, Options};
 use super::pem;
+use super::reload::{Reload, failure, files_of};
 use super::session::{Session, invalid};
 use crate::stream::Stream;
 
@@ -31,6 +34,14 @@ pub enum AppProtocol {
 
 /// A cluster's upstream TLS.
 pub struct ClientContext {
+    /// Swapped whole when the certificates are reloaded.
+    built: ArcSwap<Built>,
+    /// What it is built from, to build it again.
+    config: TlsConfig,
+    path: String,
+}
+
+struct Built {
     /// Per [`AppProtocol`], in its order; the same config thrice when the context names ALPN.
     configs: [Arc<ClientConfig>; 3],
     /// `server_name`: the SNI sent and the name the certificate must hold.
@@ -44,6 +55,64 @@ impl ClientContext {
         path: &str,
         diags: &mut Diagnostics,
     ) -> Option<ClientContext> {
+        Some(ClientContext {
+            built: ArcSwap::from_pointee(Built::new(config, path, diags)?),
+            config: config.clone(),
+            path: path.to_string(),
+        })
+    }
+
+    /// Runs a client handshake on `stream`, offering `protocol` unless the context names its
+    /// own ALPN. `host_name` is checked when the context has no `server_name`.
+    pub async fn connect(
+        &self,
+        stream: Stream,
+        host_name: Option<ServerName<'static>>,
+        protocol: AppProtocol,
+    ) -> io::Result<Stream> {
+        let built = self.built.load();
+        let name = built.server_name.clone().or(host_name).ok_or_else(|| {
+            io::Error::other(
+                "the host has no name to check its certificate against: set server_name",
+            )
+        })?;
+        let config = Arc::clone(&built.configs[protocol as usize]);
+        let connection = ClientConnection::new(config, name).map_err(invalid)?;
+        match tokio::time::timeout(
+            HANDSHAKE_TIMEOUT,
+            stream.start_tls(Session::new(connection)),
+        )
+        .await
+        {
+            Ok(result) => result,
+            Err(_) => Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("TLS handshake not done after {HANDSHAKE_TIMEOUT:?}"),
+            )),
+        }
+    }
+}
+
+impl Reload for ClientContext {
+    fn describe(&self) -> String {
+        self.path.clone()
+    }
+
+    fn files(&self) -> Vec<PathBuf> {
+        files_of(&self.config).collect()
+    }
+
+    fn reload(&self) -> Result<(), String> {
+        let mut diags = Diagnostics::default();
+        let built =
+            Built::new(&self.config, &self.path, &mut diags).ok_or_else(|| failure(&diags))?;
+        self.built.store(Arc::new(built));
+        Ok(())
+    }
+}
+
+impl Built {
+    fn new(config: &TlsConfig, path: &str, diags: &mut Diagnostics) -> Option<Built> {
         let errors = diags.error_count();
         let options = options::read(config, path, diags);
         let server_name = server_name(config, path, diags);
@@ -88,39 +157,10 @@ impl ClientContext {
                 return None;
             }
         };
-        (diags.error_count() == errors).then(|| ClientContext {
+        (diags.error_count() == errors).then(|| Built {
             configs: offers(client, &options),
             server_name,
         })
-    }
-
-    /// Runs a client handshake on `stream`, offering `protocol` unless the context names its
-    /// own ALPN. `host_name` is checked when the context has no `server_name`.
-    pub async fn connect(
-        &self,
-        stream: Stream,
-        host_name: Option<ServerName<'static>>,
-        protocol: AppProtocol,
-    ) -> io::Result<Stream> {
-        let name = self.server_name.clone().or(host_name).ok_or_else(|| {
-            io::Error::other(
-                "the host has no name to check its certificate against: set server_name",
-            )
-        })?;
-        let config = Arc::clone(&self.configs[protocol as usize]);
-        let connection = ClientConnection::new(config, name).map_err(invalid)?;
-        match tokio::time::timeout(
-            HANDSHAKE_TIMEOUT,
-            stream.start_tls(Session::new(connection)),
-        )
-        .await
-        {
-            Ok(result) => result,
-            Err(_) => Err(io::Error::new(
-                io::ErrorKind::TimedOut,
-                format!("TLS handshake not done after {HANDSHAKE_TIMEOUT:?}"),
-            )),
-        }
     }
 }
 

@@ -5,11 +5,13 @@ pub mod client;
 pub mod listener;
 mod options;
 mod pem;
+pub mod reload;
 pub mod server;
 pub(crate) mod session;
 
 pub use client::{AppProtocol, ClientContext};
 pub use listener::ListenerTls;
+pub use reload::{CertificateWatcher, Reload};
 pub use rustls::pki_types::ServerName;
 pub use server::ServerContexts;
 

@@ -1,7 +1,7 @@
 //! Certificates and keys as MOSN's config gives them: inline PEM, or the path of a PEM file.
 
-use rustls::pki_types::pem::PemObject;
 use rustls::RootCertStore;
+use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 /// Where a PEM value comes from.
@@ -18,6 +18,14 @@ impl Source {
         } else {
             Source::File(value.into())
         }
+    }
+}
+
+/// The file `value` names, unless it is inline PEM.
+pub fn file_of(value: &str) -> Option<std::path::PathBuf> {
+    match Source::of(value) {
+        Source::File(path) if !value.is_empty() => Some(path),
+        _ => None,
     }
 }
 

@@ -9,9 +9,9 @@ use std::sync::Arc;
 use mosn_config::Diagnostics;
 use mosn_config::diagnostics::join;
 use mosn_config::model::TlsConfig;
+use rustls::ServerConfig;
 use rustls::server::danger::ClientCertVerifier;
 use rustls::server::{Acceptor, ClientHello, ProducesTickets, WebPkiClientVerifier};
-use rustls::ServerConfig;
 
 use super::options;
 use super::pem;
@@ -35,7 +35,7 @@ impl ServerContexts {
     /// The contexts of `configs`, each given with its JSON path; `None` after an error. Every
     /// context shares `ticketer`, so a session resumes whichever context it began on.
     pub fn build(
-        configs: &[(String, &TlsConfig)],
+        configs: &[(String, TlsConfig)],
         ticketer: &Arc<dyn ProducesTickets>,
         diags: &mut Diagnostics,
     ) -> Option<ServerContexts> {
