@@ -124,19 +124,6 @@ fn listener_spec(
         .collect();
     let chain_path = index(&join(path, "filter_chains"), 0);
     let chain = listener.filter_chains.first()?;
-    let tls = ListenerTls::from_config(
-        &listener.name,
-        chain,
-        &chain_path,
-        listener.inspector,
-        diags,
-    );
-    if listener.inspector && tls.is_none() {
-        diags.warn(
-            join(path, "inspector"),
-            "has no effect: the filter chain has no TLS context with status true",
-        );
-    }
     let factories = chain
         .filters
         .iter()
@@ -148,6 +135,20 @@ fn listener_spec(
         })
         .collect();
     let network_chain = FilterChainFactory::new(factories);
+    let tls = ListenerTls::from_config(
+        &listener.name,
+        chain,
+        &chain_path,
+        listener.inspector,
+        network_chain.alpn(),
+        diags,
+    );
+    if listener.inspector && tls.is_none() {
+        diags.warn(
+            join(path, "inspector"),
+            "has no effect: the filter chain has no TLS context with status true",
+        );
+    }
     if !network_chain.serves_connections() {
         // MOSN accepts such a listener and closes every connection it gets: refuse it instead.
         diags.error(

@@ -40,6 +40,12 @@ pub type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 /// The filter that takes over the connection once the chain is built.
 pub trait TerminalFilter: Send + Sync {
     fn serve(&self, connection: Connection) -> BoxFuture;
+
+    /// The application protocols it serves, by TLS ALPN names, preferred first: what a TLS
+    /// listener offers when its `tls_context` names none.
+    fn alpn(&self) -> Vec<Vec<u8>> {
+        Vec::new()
+    }
 }
 
 /// Built once from a filter's config; adds the filter to each new connection's chain.
@@ -123,6 +129,11 @@ impl FilterChainFactory {
     /// Whether a connection would have a filter to serve it (else it is accepted and closed).
     pub fn serves_connections(&self) -> bool {
         self.build().terminal.is_some()
+    }
+
+    /// The ALPN names of the filter that serves connections.
+    pub fn alpn(&self) -> Vec<Vec<u8>> {
+        self.build().terminal.map(|t| t.alpn()).unwrap_or_default()
     }
 
     pub fn build(&self) -> ChainBuilder {

@@ -63,9 +63,14 @@ pub async fn forward_frames<D: Sink>(
 
 /// Writes a body as DATA frames on `stream`, each within the window the peer gave; the stream
 /// ends with [`H2Sink::end`].
+///
+/// A peer that resets the stream with NO_ERROR has answered in full and wants no more of the
+/// body (RFC 9113 section 8.1): the rest is dropped, which is not a failure.
 pub struct H2Sink<'a> {
     pub stream: &'a mut SendStream<bytes::Bytes>,
     trailers: Option<Headers>,
+    /// The peer said it needs no more.
+    done_early: bool,
 }
 
 impl<'a> H2Sink<'a> {
@@ -73,35 +78,62 @@ impl<'a> H2Sink<'a> {
         H2Sink {
             stream,
             trailers: None,
+            done_early: false,
         }
     }
 
     /// Ends the stream: with the trailers, when the body had some.
-    pub fn end(self) -> io::Result<()> {
-        match self.trailers {
+    pub fn end(mut self) -> io::Result<()> {
+        if self.done_early {
+            return Ok(());
+        }
+        let ended = match self.trailers.take() {
             Some(trailers) => self.stream.send_trailers(headers_to_map(&trailers)),
             None => self.stream.send_data(bytes::Bytes::new(), true),
+        };
+        ended.or_else(|err| self.unless_done_early(err))
+    }
+
+    /// `Ok` when `err` is the peer's NO_ERROR reset (and nothing more will be sent).
+    fn unless_done_early(&mut self, err: h2::Error) -> io::Result<()> {
+        if err.reason() == Some(h2::Reason::NO_ERROR) {
+            self.done_early = true;
+            return Ok(());
         }
-        .map_err(io::Error::other)
+        Err(io::Error::other(err))
     }
 }
 
 impl Sink for H2Sink<'_> {
     async fn send(&mut self, data: &mut BytesMut) -> io::Result<()> {
         let mut data = data.split().freeze();
-        while !data.is_empty() {
+        while !data.is_empty() && !self.done_early {
             self.stream.reserve_capacity(data.len());
-            let granted = poll_fn(|cx| self.stream.poll_capacity(cx))
-                .await
-                .ok_or_else(|| io::Error::from(io::ErrorKind::BrokenPipe))?
-                .map_err(io::Error::other)?;
+            let granted = match poll_fn(|cx| self.stream.poll_capacity(cx)).await {
+                Some(Ok(granted)) => granted,
+                Some(Err(err)) => {
+                    self.unless_done_early(err)?;
+                    continue;
+                }
+                // The stream can send no more: the peer reset it, maybe with NO_ERROR.
+                None => {
+                    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+                    match self.stream.poll_reset(&mut cx) {
+                        std::task::Poll::Ready(Ok(h2::Reason::NO_ERROR)) => {
+                            self.done_early = true;
+                            continue;
+                        }
+                        _ => return Err(io::Error::from(io::ErrorKind::BrokenPipe)),
+                    }
+                }
+            };
             if granted == 0 {
                 continue;
             }
             let piece = data.split_to(granted.min(data.len()));
-            self.stream
-                .send_data(piece, false)
-                .map_err(io::Error::other)?;
+            if let Err(err) = self.stream.send_data(piece, false) {
+                self.unless_done_early(err)?;
+            }
         }
         Ok(())
     }

@@ -28,6 +28,7 @@ use mosn_config::diagnostics::join;
 use mosn_config::model::ProxyConfig;
 use mosn_net::filter::BoxFuture;
 use mosn_net::{ChainBuilder, Connection, NetworkFilterFactory, TerminalFilter};
+use mosn_protocol::detect::Protocol;
 use mosn_protocol::xprotocol::Registry;
 use mosn_router::{RouteTable, Routers};
 use mosn_upstream::ClusterManager;
@@ -35,6 +36,7 @@ use serde_json::{Map, Value};
 
 use access_log::AccessLog;
 pub use settings::Settings;
+use settings::Speaks;
 use stream_filter::StreamFilterFactory;
 
 pub const NAME: &str = "proxy";
@@ -62,6 +64,21 @@ impl TerminalFilter for ProxyFilter {
     fn serve(&self, connection: Connection) -> BoxFuture {
         let shared = Arc::clone(&self.0);
         Box::pin(serve::serve(shared, connection))
+    }
+
+    fn alpn(&self) -> Vec<Vec<u8>> {
+        let speaks = |protocol| {
+            let wanted = Speaks::Http(protocol);
+            self.0.settings.downstream.contains(&wanted)
+        };
+        [
+            (Protocol::Http2, b"h2".as_slice()),
+            (Protocol::Http1, b"http/1.1"),
+        ]
+        .into_iter()
+        .filter(|(protocol, _)| speaks(*protocol))
+        .map(|(_, name)| name.to_vec())
+        .collect()
     }
 }
 

@@ -30,6 +30,8 @@ pub struct ListenerTls {
     name: String,
     configs: Vec<(String, TlsConfig)>,
     ticketer: Arc<dyn ProducesTickets>,
+    /// What a context offers by ALPN when it names nothing: what the listener's filter serves.
+    default_alpn: Vec<Vec<u8>>,
 }
 
 impl ListenerTls {
@@ -77,13 +79,15 @@ impl ListenerTls {
     }
 
     /// The TLS of listener `name` whose filter chain `chain` is at JSON path `path`: its contexts
-    /// with `status` set (MOSN ignores the others). `None` when there is none, or after an
-    /// error.
+    /// with `status` set (MOSN ignores the others). A context without `alpn` offers
+    /// `default_alpn` (MOSN offers nothing, and clients that need ALPN, such as gRPC's, fail).
+    /// `None` when there is none, or after an error.
     pub fn from_config(
         name: &str,
         chain: &FilterChain,
         path: &str,
         inspector: bool,
+        default_alpn: Vec<Vec<u8>>,
         diags: &mut Diagnostics,
     ) -> Option<ListenerTls> {
         let configs: Vec<(String, &TlsConfig)> = chain
@@ -117,13 +121,14 @@ impl ListenerTls {
         let ticketer = rustls::crypto::ring::Ticketer::new()
             .map_err(|err| diags.error(path, format!("no TLS session ticket key: {err}")))
             .ok()?;
-        let contexts = ServerContexts::build(&enabled, &ticketer, diags)?;
+        let contexts = ServerContexts::build(&enabled, &ticketer, &default_alpn, diags)?;
         Some(ListenerTls {
             contexts: ArcSwap::from_pointee(contexts),
             inspector,
             name: name.to_string(),
             configs: enabled,
             ticketer,
+            default_alpn,
         })
     }
 }
@@ -142,8 +147,13 @@ impl Reload for ListenerTls {
 
     fn reload(&self) -> Result<(), String> {
         let mut diags = Diagnostics::default();
-        let contexts = ServerContexts::build(&self.configs, &self.ticketer, &mut diags)
-            .ok_or_else(|| failure(&diags))?;
+        let contexts = ServerContexts::build(
+            &self.configs,
+            &self.ticketer,
+            &self.default_alpn,
+            &mut diags,
+        )
+        .ok_or_else(|| failure(&diags))?;
         self.contexts.store(Arc::new(contexts));
         Ok(())
     }

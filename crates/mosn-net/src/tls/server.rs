@@ -33,16 +33,18 @@ pub struct ServerContexts {
 
 impl ServerContexts {
     /// The contexts of `configs`, each given with its JSON path; `None` after an error. Every
-    /// context shares `ticketer`, so a session resumes whichever context it began on.
+    /// context shares `ticketer`, so a session resumes whichever context it began on. One
+    /// without `alpn` offers `default_alpn`.
     pub fn build(
         configs: &[(String, TlsConfig)],
         ticketer: &Arc<dyn ProducesTickets>,
+        default_alpn: &[Vec<u8>],
         diags: &mut Diagnostics,
     ) -> Option<ServerContexts> {
         let errors = diags.error_count();
         let contexts: Vec<ServerContext> = configs
             .iter()
-            .filter_map(|(path, config)| context(config, path, ticketer, diags))
+            .filter_map(|(path, config)| context(config, path, ticketer, default_alpn, diags))
             .collect();
         (diags.error_count() == errors && !contexts.is_empty())
             .then_some(ServerContexts { contexts })
@@ -82,6 +84,7 @@ fn context(
     config: &TlsConfig,
     path: &str,
     ticketer: &Arc<dyn ProducesTickets>,
+    default_alpn: &[Vec<u8>],
     diags: &mut Diagnostics,
 ) -> Option<ServerContext> {
     let options = options::read(config, path, diags);
@@ -129,7 +132,11 @@ fn context(
             )
         })
         .ok()?;
-    server.alpn_protocols = options.alpn.clone();
+    server.alpn_protocols = if options.alpn.is_empty() {
+        default_alpn.to_vec()
+    } else {
+        options.alpn.clone()
+    };
     server.ticketer = Arc::clone(ticketer);
     Some(ServerContext {
         config: Arc::new(server),
