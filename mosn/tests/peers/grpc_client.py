@@ -4,7 +4,10 @@
 Prints one line: `ok <message> <trailer>` for Unary, `ok <n> <last part>` for Stream, or
 `error <STATUS_CODE> <details>` when the call fails. CancelSleep starts Sleep without a
 deadline and cancels it after 1.5 s (`cancelled`).
+Plaintext (h2c) unless GRPC_CA_FILE names a PEM CA file: then TLS, verifying the server's
+certificate against that CA and for the name GRPC_SERVER_NAME (default: TARGET's host).
 """
+import os
 import sys
 import time
 
@@ -15,7 +18,16 @@ def main():
     target, call = sys.argv[1], sys.argv[2]
     timeout = float(sys.argv[3]) if len(sys.argv) > 3 else 10
     metadata = [tuple(pair.split("=", 1)) for pair in sys.argv[4:]]
-    with grpc.insecure_channel(target) as channel:
+    ca_file = os.environ.get("GRPC_CA_FILE")
+    if ca_file:
+        with open(ca_file, "rb") as f:
+            credentials = grpc.ssl_channel_credentials(root_certificates=f.read())
+        name = os.environ.get("GRPC_SERVER_NAME")
+        options = [("grpc.ssl_target_name_override", name)] if name else []
+        channel = grpc.secure_channel(target, credentials, options)
+    else:
+        channel = grpc.insecure_channel(target)
+    with channel:
         try:
             if call == "CancelSleep":
                 # No deadline (so no grpc-timeout header): only the client's reset ends it.
