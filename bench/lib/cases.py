@@ -4,7 +4,8 @@ template per proxy (cases/<name>/<peer>.<ext>) + the load command's arguments.
 
 Templates use string.Template placeholders:
   ${PORT} listen port, ${BACKEND_PORT} backend port, ${ADMIN_PORT} admin port,
-  ${DIR} a private working dir for the proxy (logs, pid files).
+  ${DIR} a private working dir for the proxy (logs, pid files),
+  ${CERT}, ${KEY} the PEM files of the TLS cases' certificate (certs.py).
 To add a case: add a Case below and a directory of templates beside tcp_proxy/.
 Cases that differ only in path and load arguments share one template directory
 (`templates`): the four HTTP/1.1 cases all use cases/http1/.
@@ -19,7 +20,7 @@ HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 class Case:
     name: str
     description: str
-    protocol: str = "http"     # a key of protocols.PROTOCOLS: http (nginx, wrk) or bolt
+    protocol: str = "http"     # a key of protocols.PROTOCOLS: http, https (nginx, wrk) or bolt
     path: str = "/"            # HTTP request path; the backend serves BODIES[path]
     load_args: tuple = ()      # extra load client arguments (wrk: -s script.lua, -H header;
                                # bolt_load.js: --size BYTES)
@@ -48,6 +49,13 @@ CASES = {c.name: c for c in [
     Case("http1_newconn", "HTTP/1.1 proxy; a new client connection per request "
          "(Connection: close), 127-byte body",
          load_args=("-H", "Connection: close"), templates="http1"),
+    # TLS terminated at the proxy (TLS 1.3, ECDSA P-256, x25519), plaintext to the backend.
+    Case("https", "HTTPS terminated at the proxy; keep-alive GET of a 127-byte body",
+         protocol="https"),
+    # wrk never resumes a TLS session: every request is a full handshake.
+    Case("https_handshake", "HTTPS terminated at the proxy; a new connection and a full "
+         "TLS handshake per request (Connection: close), 127-byte body",
+         protocol="https", load_args=("-H", "Connection: close"), templates="https"),
     # bolt_load.js: one echo call in flight per connection, like wrk; mosn proxies it at L7,
     # haproxy and envoy forward it at L4 (the floor).
     Case("bolt", "SOFA bolt v1 RPC (hessian2); echo of a 100-byte string",

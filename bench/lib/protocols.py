@@ -20,6 +20,7 @@ class Protocol:
                                      # p50_us, p99_us, ..., errors
     probe: Callable                  # (target, case) -> None if one request got the right
                                      # answer, else what went wrong
+    proxy_only: bool = False         # the backend does not speak it (no `direct` row)
 
     def load_command(self, port, case, duration, connections):
         """The load client's argv (unpinned) for `case` through 127.0.0.1:port."""
@@ -47,6 +48,11 @@ PROTOCOLS = {
                      backend.start_nginx, backend.nginx_version,
                      lambda port, case: f"http://127.0.0.1:{port}{case.path}",
                      load.wrk_argv, load.parse_wrk, load.probe_http),
+    # TLS from the load client to the proxy, plaintext from the proxy to nginx.
+    "https": Protocol("wrk", lambda c: f"wrk -t1 -c{c} (https)",
+                      backend.start_nginx, backend.nginx_version,
+                      lambda port, case: f"https://127.0.0.1:{port}{case.path}",
+                      load.wrk_argv, load.parse_wrk, load.probe_http, proxy_only=True),
     "bolt": Protocol("bolt_load.js", lambda c: f"bolt_load.js --connections {c}",
                      backend.start_bolt, backend.bolt_version,
                      lambda port, case: f"127.0.0.1:{port}",

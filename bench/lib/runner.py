@@ -8,7 +8,7 @@ import sys
 import tempfile
 import time
 
-from . import load, measure, procs
+from . import certs, load, measure, procs
 from .cases import CASES
 from .peers import DEFAULT, PEERS, version
 from .protocols import PROTOCOLS
@@ -95,14 +95,16 @@ def failed(name, err, workdir):
     return BenchError(f"{name}: {err}" + (f"\n{name} output:\n{out}" if out else ""))
 
 
-def start_proxy(pr, peer, binary, template, workdir, backend_port, cpu):
-    """Render the config, start the proxy pinned to cpu; return (pid, port, argv)."""
+def start_proxy(pr, peer, binary, template, workdir, backend_port, cpu, tls):
+    """Render the config, start the proxy pinned to cpu; return (pid, port, argv). `tls` is
+    the (certificate, key) paths the TLS cases serve."""
     d = os.path.join(workdir, peer.name)
     os.makedirs(d)
     port, admin_port = procs.free_ports(2)
     with open(template) as f:
         text = string.Template(f.read()).substitute(
-            PORT=port, BACKEND_PORT=backend_port, ADMIN_PORT=admin_port, DIR=d)
+            PORT=port, BACKEND_PORT=backend_port, ADMIN_PORT=admin_port, DIR=d,
+            CERT=tls[0], KEY=tls[1])
     cfg = os.path.join(d, os.path.basename(template))
     with open(cfg, "w") as f:
         f.write(text)
@@ -170,11 +172,12 @@ def run(args):
         _, argv = protocol.start_backend(pr, workdir, backend_port, args.load_cpu)
         commands["backend"] = " ".join(procs.pinned(args.load_cpu, argv))
         versions["backend"] = protocol.backend_version(argv)
-        if not args.no_direct:
+        if not args.no_direct and not protocol.proxy_only:
             targets.append(("direct", None, backend_port))
+        tls = certs.make(workdir)
         for peer, binary, template in chosen:
             pid, port, argv, config = start_proxy(pr, peer, binary, template, workdir,
-                                                  backend_port, args.proxy_cpu)
+                                                  backend_port, args.proxy_cpu, tls)
             configs[peer.name] = config
             log(f"started {peer.name} pid {pid} on 127.0.0.1:{port}: {' '.join(argv)}")
             commands[peer.name] = " ".join(argv)

@@ -38,6 +38,12 @@ impl Write for Io<'_> {
         self.0.send(buf)
     }
 
+    /// Every record rustls has ready in one send: a handshake flight leaves as one segment,
+    /// not one per record.
+    fn write_vectored(&mut self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+        self.0.send_vectored(bufs)
+    }
+
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }
