@@ -168,7 +168,8 @@ fn inspector_serves_tls_and_plaintext_on_one_port_and_a_plain_client_of_a_tls_po
     );
     let _one = Mosn::start(&inspected_config, inspected);
     let _two = Mosn::start(&strict_config, strict);
-    assert_eq!(https(&pki, "localhost", inspected, &[]).1, "hello tls 1.1");
+    // h2 by ALPN: the context names no protocol, so the listener offers what Auto serves.
+    assert_eq!(https(&pki, "localhost", inspected, &[]).1, "hello tls 2");
     let plain = curl(&[
         "-w",
         " %{http_version}",
@@ -181,7 +182,7 @@ fn inspector_serves_tls_and_plaintext_on_one_port_and_a_plain_client_of_a_tls_po
         !String::from_utf8_lossy(&reply).contains("hello"),
         "{reply:?}"
     );
-    assert_eq!(https(&pki, "localhost", strict, &[]).1, "hello tls 1.1");
+    assert_eq!(https(&pki, "localhost", strict, &[]).1, "hello tls 2");
     // Each listener counts what it saw: one plaintext and one TLS client on the inspector, one
     // refused plaintext client and one TLS client on the strict port.
     let counters = [
@@ -355,7 +356,7 @@ fn a_stalled_handshake_is_cut_after_15_s_logged_and_counted_while_others_are_ser
     let mut stalled = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
     std::io::Write::write_all(&mut stalled, &[0x16, 0x03, 0x01, 0x02, 0x00]).unwrap();
     let started = std::time::Instant::now();
-    assert_eq!(https(&pki, "localhost", port, &[]).1, "hello tls 1.1");
+    assert_eq!(https(&pki, "localhost", port, &[]).1, "hello tls 2");
     stalled
         .set_read_timeout(Some(std::time::Duration::from_secs(30)))
         .unwrap();
