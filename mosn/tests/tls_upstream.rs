@@ -18,7 +18,13 @@ struct TlsBackend {
 
 impl TlsBackend {
     fn start(pki: &Pki) -> TlsBackend {
-        let (cert, key) = pki.issue("backend", &["backend.test", "127.0.0.1"], false);
+        Self::start_with(pki, |_| {})
+    }
+
+    /// The backend, its certificate's parameters changed by `change`.
+    fn start_with(pki: &Pki, change: impl FnOnce(&mut rcgen::CertificateParams)) -> TlsBackend {
+        let names = ["backend.test", "127.0.0.1"];
+        let (cert, key) = pki.issue_with("backend", &names, false, change);
         let (port, h2_port) = (free_port(), free_port());
         let ca = pki.ca_file();
         let nginx = Nginx::start_with(&format!(
@@ -210,4 +216,29 @@ fn upstream_tls_config_problems_are_named_at_their_path() {
         assert!(said.contains(want), "want {want:?} in:\n{said}");
         assert_eq!(output.status.success(), kind == "warning", "{said}");
     }
+}
+
+#[test]
+fn an_upstream_whose_certificate_has_expired_gets_no_request() {
+    let pki = Pki::new();
+    let backend = TlsBackend::start_with(&pki, |params| {
+        params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+        params.not_after = rcgen::date_time_ymd(2021, 1, 1);
+    });
+    let port = free_port();
+    let tls = json!({ "status": true, "ca_cert": pki.ca_file(), "server_name": "backend.test" });
+    let mut config = config(
+        json!([proxy_listener("h1", port, "r", ("Http1", "Http1"))]),
+        json!([tls_cluster("expired", backend.port, tls)]),
+        free_port(),
+    );
+    config["servers"][0]["routers"] = json!([router_by_header(&["expired"])]);
+    let mosn = Mosn::start(&config, port);
+    assert_eq!(through(port, "expired").0, "503");
+    let log = mosn.log();
+    assert!(
+        log.contains("upstream TLS handshake failed") && log.contains("expired"),
+        "{log}"
+    );
+    assert!(!backend.nginx.access_log().contains("GET"));
 }

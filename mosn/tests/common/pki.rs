@@ -35,6 +35,18 @@ impl Pki {
     /// Writes `<name>.pem` and `<name>.key`, a certificate for `names` signed by the CA, for a
     /// server or for a client; returns their paths.
     pub fn issue(&self, name: &str, names: &[&str], client: bool) -> (String, String) {
+        self.issue_with(name, names, client, |_| {})
+    }
+
+    /// [`Pki::issue`], with `change` applied to the certificate's parameters first (to make
+    /// it expired, say).
+    pub fn issue_with(
+        &self,
+        name: &str,
+        names: &[&str],
+        client: bool,
+        change: impl FnOnce(&mut CertificateParams),
+    ) -> (String, String) {
         let mut params =
             CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
                 .unwrap();
@@ -44,6 +56,7 @@ impl Pki {
         } else {
             ExtendedKeyUsagePurpose::ServerAuth
         }];
+        change(&mut params);
         let key = KeyPair::generate().unwrap();
         let cert = params.signed_by(&key, &self.ca).unwrap();
         let (cert_path, key_path) = (
