@@ -254,3 +254,29 @@ fn a_client_that_gives_up_cancels_the_upstream_stream() {
         mosn.log()
     );
 }
+
+/// nginx answers `/no-content` at once, without the body, then resets the stream with
+/// NO_ERROR (RFC 9113 section 8.1); the rest of the body is dropped and the client gets the
+/// answer, not a 502.
+#[test]
+fn an_upstream_that_answers_before_the_request_body_ends_is_heard() {
+    use std::io::Write;
+    let nginx = Nginx::start();
+    let (_mosn, _to_h1, to_h2) = start_pair(&nginx);
+    let mut upload = Command::new("curl")
+        .args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "-T", "-"])
+        .arg(url(to_h2, "/no-content"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut body = upload.stdin.take().unwrap();
+    body.write_all(b"the first part of the body").unwrap();
+    body.flush().unwrap();
+    assert!(nginx.logged("\"PUT /no-content HTTP/2.0\" 204"));
+    body.write_all(b"and the rest, after nginx answered")
+        .unwrap();
+    drop(body);
+    let output = upload.wait_with_output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "204");
+}
