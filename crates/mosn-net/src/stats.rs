@@ -19,7 +19,7 @@ impl Counter {
 
 #[derive(Debug, Default)]
 pub struct ListenerStats {
-    connections_total: AtomicU64,
+    connections_total: Counter,
     connections_active: AtomicU64,
     pub tls: TlsStats,
     /// Clients of an `inspector` listener served plaintext.
@@ -42,7 +42,7 @@ pub struct ClusterStats {
 
 impl ListenerStats {
     pub fn connections_total(&self) -> u64 {
-        self.connections_total.load(Ordering::Relaxed)
+        self.connections_total.get()
     }
 
     pub fn connections_active(&self) -> u64 {
@@ -51,7 +51,7 @@ impl ListenerStats {
 
     /// Counts a new connection; it stays active until the returned guard drops.
     pub fn open(self: &Arc<Self>) -> ActiveConnection {
-        self.connections_total.fetch_add(1, Ordering::Relaxed);
+        self.connections_total.add();
         self.connections_active.fetch_add(1, Ordering::Relaxed);
         ActiveConnection(Arc::clone(self))
     }

@@ -4,6 +4,7 @@
 
 use std::future::poll_fn;
 use std::io;
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use bytes::BytesMut;
@@ -91,16 +92,18 @@ impl<'a> H2Sink<'a> {
             Some(trailers) => self.stream.send_trailers(headers_to_map(&trailers)),
             None => self.stream.send_data(bytes::Bytes::new(), true),
         };
-        ended.or_else(|err| self.unless_done_early(err))
+        ended.or_else(|err| self.unless_peer_is_done(io::Error::other(err)))
     }
 
-    /// `Ok` when `err` is the peer's NO_ERROR reset (and nothing more will be sent).
-    fn unless_done_early(&mut self, err: h2::Error) -> io::Result<()> {
-        if err.reason() == Some(h2::Reason::NO_ERROR) {
+    /// `Ok` in place of `err` when the peer reset the stream with NO_ERROR: nothing more is
+    /// sent then.
+    fn unless_peer_is_done(&mut self, err: io::Error) -> io::Result<()> {
+        let mut cx = Context::from_waker(Waker::noop());
+        if let Poll::Ready(Ok(h2::Reason::NO_ERROR)) = self.stream.poll_reset(&mut cx) {
             self.done_early = true;
             return Ok(());
         }
-        Err(io::Error::other(err))
+        Err(err)
     }
 }
 
@@ -112,19 +115,13 @@ impl Sink for H2Sink<'_> {
             let granted = match poll_fn(|cx| self.stream.poll_capacity(cx)).await {
                 Some(Ok(granted)) => granted,
                 Some(Err(err)) => {
-                    self.unless_done_early(err)?;
+                    self.unless_peer_is_done(io::Error::other(err))?;
                     continue;
                 }
-                // The stream can send no more: the peer reset it, maybe with NO_ERROR.
+                // The stream can send no more.
                 None => {
-                    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-                    match self.stream.poll_reset(&mut cx) {
-                        std::task::Poll::Ready(Ok(h2::Reason::NO_ERROR)) => {
-                            self.done_early = true;
-                            continue;
-                        }
-                        _ => return Err(io::Error::from(io::ErrorKind::BrokenPipe)),
-                    }
+                    self.unless_peer_is_done(io::ErrorKind::BrokenPipe.into())?;
+                    continue;
                 }
             };
             if granted == 0 {
@@ -132,7 +129,7 @@ impl Sink for H2Sink<'_> {
             }
             let piece = data.split_to(granted.min(data.len()));
             if let Err(err) = self.stream.send_data(piece, false) {
-                self.unless_done_early(err)?;
+                self.unless_peer_is_done(io::Error::other(err))?;
             }
         }
         Ok(())

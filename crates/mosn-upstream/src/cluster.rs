@@ -121,9 +121,12 @@ impl Cluster {
         }
     }
 
-    /// Whether connections to `host` use TLS.
-    pub fn uses_tls(&self, host: &Host) -> bool {
-        self.tls.is_some() && !host.tls_disable
+    /// The URL scheme of requests to `host`: `https` when its connections use TLS.
+    pub fn scheme(&self, host: &Host) -> &'static str {
+        match self.tls.is_some() && !host.tls_disable {
+            true => "https",
+            false => "http",
+        }
     }
 
     /// Whether its balancer uses response latency (LB_PEAK_EWMA), which is then measured.

@@ -7,7 +7,6 @@ use arc_swap::ArcSwap;
 use mosn_config::Diagnostics;
 use mosn_config::diagnostics::index;
 use mosn_config::model::ClusterManagerConfig;
-
 use mosn_net::tls::ClientContext;
 
 use crate::cluster::Cluster;

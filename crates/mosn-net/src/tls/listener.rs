@@ -6,11 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
-
 use mosn_config::Diagnostics;
 use mosn_config::diagnostics::{index, join};
 use mosn_config::model::{FilterChain, TlsConfig};
-
 use rustls::server::ProducesTickets;
 
 use super::HANDSHAKE_TIMEOUT;

@@ -66,7 +66,6 @@ impl CertificateWatcher {
     pub fn new(targets: Vec<Arc<dyn Reload>>) -> CertificateWatcher {
         let watched = targets
             .into_iter()
-            .filter(|target| !target.files().is_empty())
             .map(|target| {
                 let files = target.files().into_iter().map(|f| (f.clone(), stamp(&f)));
                 Watched {
@@ -74,6 +73,7 @@ impl CertificateWatcher {
                     target,
                 }
             })
+            .filter(|watched| !watched.files.is_empty())
             .collect();
         CertificateWatcher { watched }
     }

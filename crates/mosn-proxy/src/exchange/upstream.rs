@@ -162,15 +162,7 @@ async fn open_h2_stream(
     // A connection the peer is closing refuses new streams: once more on another.
     let mut tries = 0;
     let (lease, response, send) = loop {
-        let request = convert::request(
-            head,
-            if cluster.uses_tls(host) {
-                "https"
-            } else {
-                "http"
-            },
-        )
-        .map_err(|err| {
+        let request = convert::request(head, cluster.scheme(host)).map_err(|err| {
             tracing::debug!("request cannot go over HTTP/2: {err}");
             Stop::Reply(Local::BAD_UPSTREAM)
         })?;
