@@ -326,9 +326,3 @@ fn a_backend_that_does_not_read_slows_the_client_and_memory_stays_bounded() {
         "mosn grew by {grown} KiB while its upstream did not read"
     );
 }
-
-fn rss_kib(pid: i32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
-    line.split_whitespace().nth(1).unwrap().parse().unwrap()
-}

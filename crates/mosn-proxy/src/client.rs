@@ -3,6 +3,7 @@
 
 use std::future::poll_fn;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -28,6 +29,8 @@ pub struct H2Client {
     pub idle: Duration,
     pub body: RecvStream,
     pub respond: SendResponse<Bytes>,
+    /// The connection's count of streams its client reset before their answer began.
+    pub early_resets: Arc<AtomicUsize>,
 }
 
 impl Client<'_> {
@@ -54,12 +57,14 @@ impl Client<'_> {
     }
 }
 
-/// Resolves when an HTTP/2 client resets its stream (or its connection is gone); never for an
-/// HTTP/1 client, whose going away shows on its next read or write.
-pub async fn reset(client: &mut Client<'_>) {
+/// Resolves when an HTTP/2 client resets its stream (or its connection is gone), and counts
+/// the reset as an early one; never for an HTTP/1 client, whose going away shows on its next
+/// read or write.
+pub async fn reset_before_answer(client: &mut Client<'_>) {
     match client {
         Client::H2(stream) => {
             let _ = poll_fn(|cx| stream.respond.poll_reset(cx)).await;
+            stream.early_resets.fetch_add(1, Ordering::Relaxed);
         }
         Client::H1(_) => std::future::pending().await,
     }

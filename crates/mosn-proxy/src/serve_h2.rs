@@ -1,10 +1,16 @@
 //! An HTTP/2 client connection: each stream is an exchange of its own, in a task of its own,
 //! while this task drives the connection. A graceful stop sends GOAWAY and lets the open
 //! streams finish; so does a connection left without streams for its idle timeout.
+//!
+//! A client that resets most of its streams before they are answered is cut off with GOAWAY
+//! ENHANCE_YOUR_CALM: each such stream has already cost an upstream request, and the reset
+//! frees its slot for the next one (rapid reset, CVE-2023-44487, paced so that each stream is
+//! accepted before its reset arrives). `h2` itself refuses resets of streams not yet accepted.
 
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 
 use bytes::{Buf, Bytes, BytesMut};
@@ -37,6 +43,8 @@ pub async fn serve(shared: Arc<Shared>, down: Downstream) {
     };
     // Each stream task holds a clone: the count says how many are open.
     let streams = Arc::new(());
+    let early_resets = Arc::new(AtomicUsize::new(0));
+    let mut accepted = 0usize;
     let mut closing = false;
     loop {
         let next = tokio::select! {
@@ -62,6 +70,18 @@ pub async fn serve(shared: Arc<Shared>, down: Downstream) {
             }
             None => return,
         };
+        accepted += 1;
+        if !closing && resets_too_many(early_resets.load(Ordering::Relaxed), accepted) {
+            tracing::warn!(
+                connection = info.id,
+                remote = %info.remote,
+                "HTTP/2 client reset most of its {accepted} streams before their answer: \
+                 GOAWAY ENHANCE_YOUR_CALM"
+            );
+            closing = true;
+            h2.abrupt_shutdown(h2::Reason::ENHANCE_YOUR_CALM);
+            continue;
+        }
         let (parts, body) = request.into_parts();
         let head = convert::request_head(&parts);
         // Without a length, END_STREAM ends the body: chunked, to an HTTP/1.1 upstream.
@@ -85,6 +105,7 @@ pub async fn serve(shared: Arc<Shared>, down: Downstream) {
             idle,
             body,
             respond,
+            early_resets: Arc::clone(&early_resets),
         };
         let shared = Arc::clone(&shared);
         let open = Arc::clone(&streams);
@@ -95,6 +116,15 @@ pub async fn serve(shared: Arc<Shared>, down: Downstream) {
             drop(open);
         });
     }
+}
+
+/// Early resets a connection may make before their share of its streams counts.
+const EARLY_RESETS_ALLOWED: usize = 100;
+
+/// Whether a client has reset more than half of its streams before their answer, past the
+/// allowance that lets ordinary cancellation (a browser leaving a page) through.
+fn resets_too_many(early_resets: usize, accepted: usize) -> bool {
+    early_resets > EARLY_RESETS_ALLOWED && early_resets * 2 > accepted
 }
 
 /// The client connection as `h2` reads and writes it: the bytes read while telling the

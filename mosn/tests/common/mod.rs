@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use tempfile::TempDir;
 
+pub mod h2_frames;
 pub mod pki;
 
 pub const NGINX_BODY: &str = "hello from nginx\n";
@@ -489,4 +490,11 @@ pub fn start_rpc_proxy(
             { "match": { "headers": [{ "name": "service", "value": service }] }, "route": action }
         ] }] }]);
     (Mosn::start(&config, port), port)
+}
+
+/// The resident memory of process `pid`, in KiB.
+pub fn rss_kib(pid: i32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
 }

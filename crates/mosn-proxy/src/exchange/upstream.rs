@@ -352,7 +352,7 @@ impl Exchange<'_> {
         let limits = self.shared.settings.limits;
         let upgrade = self.upgrade.is_some();
         let upstream = self.upstream.as_mut().ok_or(WaitError::Stop(Stop::Close))?;
-        let client_reset = crate::client::reset(&mut self.client);
+        let client_reset = crate::client::reset_before_answer(&mut self.client);
         let result = tokio::select! {
             result = tokio::time::timeout(timeout, read_response_head(upstream, &limits, upgrade)) => result,
             () = client_reset => {
