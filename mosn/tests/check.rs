@@ -159,7 +159,11 @@ fn protocol_choices_and_http2_settings_are_checked_with_their_paths() {
                 proxy(4, json!({ "downstream_protocol": "bolt", "upstream_protocol": "dubbo", "router_config_name": "r" })),
                 // MOSN's legacy form: "X" and the protocol in extend_config.sub_protocol.
                 proxy(5, json!({ "downstream_protocol": "X", "router_config_name": "r",
-                              "extend_config": { "sub_protocol": "bolt" } }))
+                              "extend_config": { "sub_protocol": "bolt" } })),
+                proxy(6, json!({ "downstream_protocol": "Http2", "router_config_name": "r",
+                              "extend_config": { "Http2": { "connection_keepalive": { "interval": "10x" } } } })),
+                proxy(7, json!({ "downstream_protocol": "Http2", "router_config_name": "r",
+                              "extend_config": { "connection_keepalive": { "interval": "30s", "timeout": "5s" } } }))
             ],
             "routers": [{ "router_config_name": "r", "virtual_hosts": [{ "name": "v", "domains": ["*"],
                 "routers": [{ "match": { "prefix": "/" }, "direct_response": { "status": 200 } }] }] }]
@@ -186,10 +190,18 @@ fn protocol_choices_and_http2_settings_are_checked_with_their_paths() {
             "error: {}.extend_config.initial_stream_window_size: must be a number from 65535",
             filter(2)
         ),
+        format!(
+            "error: {}.extend_config.connection_keepalive.interval: invalid duration \"10x\"",
+            filter(6)
+        ),
+        format!(
+            "error: {}.extend_config.connection_keepalive.timeout: is required",
+            filter(6)
+        ),
     ] {
         assert!(out.contains(&want), "missing {want:?} in:\n{out}");
     }
-    for valid in ["listeners[3]", "listeners[5]"] {
+    for valid in ["listeners[3]", "listeners[5]", "listeners[7]"] {
         assert!(!out.contains(valid), "{valid} is accepted:\n{out}");
     }
 }

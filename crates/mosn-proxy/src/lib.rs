@@ -9,6 +9,7 @@ mod client;
 mod downstream;
 mod exchange;
 mod h2_body;
+mod http2_settings;
 mod mirror;
 mod phase;
 mod reply;

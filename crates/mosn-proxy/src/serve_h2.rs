@@ -17,6 +17,7 @@ use bytes::{Buf, Bytes, BytesMut};
 use mosn_net::Connection;
 use mosn_protocol::http1::{BodyKind, framing};
 use mosn_protocol::http2::convert;
+use mosn_protocol::http2::keepalive::unanswered_ping;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use crate::Shared;
@@ -46,9 +47,19 @@ pub async fn serve(shared: Arc<Shared>, down: Downstream) {
     let early_resets = Arc::new(AtomicUsize::new(0));
     let mut accepted = 0usize;
     let mut closing = false;
+    let dead_peer = unanswered_ping(h2.ping_pong(), shared.settings.http2.keepalive);
+    let mut dead_peer = std::pin::pin!(dead_peer);
     loop {
         let next = tokio::select! {
             next = h2.accept() => next,
+            () = &mut dead_peer => {
+                tracing::info!(
+                    connection = info.id,
+                    remote = %info.remote,
+                    "HTTP/2 client did not answer a PING in time: connection closed"
+                );
+                return;
+            }
             () = drain.signaled(), if !closing => {
                 closing = true;
                 h2.graceful_shutdown();

@@ -9,6 +9,8 @@ use mosn_config::model::ProxyConfig;
 use mosn_protocol::detect::Protocol;
 use mosn_protocol::http1::Limits;
 use mosn_protocol::http2;
+
+use crate::http2_settings;
 use mosn_protocol::xprotocol::{self, Codec, Registry};
 use serde_json::{Map, Value};
 
@@ -155,7 +157,7 @@ impl Settings {
         {
             limits.max_head = size;
         }
-        let http2 = http2_settings(section(extend, "Http2"), path, diags)?;
+        let http2 = http2_settings::read(section(extend, "Http2"), path, diags)?;
         let rpc = RpcSettings {
             max_frame: match number(extend, "max_frame_size") {
                 0 => xprotocol::DEFAULT_MAX_FRAME,
@@ -243,49 +245,3 @@ fn upstream_protocol(
         )),
     }
 }
-
-/// The HTTP/2 keys of `extend_config` (Envoy's names for them; MOSN has none), each checked.
-fn http2_settings(
-    section: Option<&Map<String, Value>>,
-    path: &str,
-    diags: &mut Diagnostics,
-) -> Option<http2::Settings> {
-    let mut settings = http2::Settings::default();
-    let keys: [(&str, &mut u32, u32); 3] = [
-        (
-            "initial_stream_window_size",
-            &mut settings.initial_stream_window_size,
-            65_535,
-        ),
-        (
-            "initial_connection_window_size",
-            &mut settings.initial_connection_window_size,
-            65_535,
-        ),
-        (
-            "max_concurrent_streams",
-            &mut settings.max_concurrent_streams,
-            1,
-        ),
-    ];
-    let mut ok = true;
-    for (key, slot, min) in keys {
-        let Some(value) = section.and_then(|s| s.get(key)) else {
-            continue;
-        };
-        match value.as_u64().and_then(|n| u32::try_from(n).ok()) {
-            Some(n) if n >= min && n <= MAX_WINDOW => *slot = n,
-            _ => {
-                diags.error(
-                    join(path, &format!("extend_config.{key}")),
-                    format!("must be a number from {min} to {MAX_WINDOW}"),
-                );
-                ok = false;
-            }
-        }
-    }
-    ok.then_some(settings)
-}
-
-/// The largest HTTP/2 window (RFC 9113 section 6.9.1).
-const MAX_WINDOW: u32 = (1 << 31) - 1;

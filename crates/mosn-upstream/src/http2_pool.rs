@@ -11,6 +11,7 @@ use bytes::Bytes;
 use h2::client::SendRequest;
 use mosn_net::Stream;
 use mosn_protocol::http2::Settings;
+use mosn_protocol::http2::keepalive::unanswered_ping;
 
 use crate::resources::ConnectionSlots;
 
@@ -65,12 +66,23 @@ impl Http2Connection {
         slots: ConnectionSlots,
         settings: &Settings,
     ) -> Result<Arc<Http2Connection>, h2::Error> {
-        let (send, connection) = settings.client().handshake::<_, Bytes>(stream).await?;
+        let peer = stream
+            .peer_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_default();
+        let (send, mut connection) = settings.client().handshake::<_, Bytes>(stream).await?;
+        let dead_peer = unanswered_ping(connection.ping_pong(), settings.keepalive);
         let closed = Arc::new(AtomicBool::new(false));
         let done = Arc::clone(&closed);
         tokio::spawn(async move {
-            if let Err(err) = connection.await {
-                tracing::debug!("upstream HTTP/2 connection ended: {err}");
+            tokio::select! {
+                result = connection => if let Err(err) = result {
+                    tracing::debug!(%peer, "upstream HTTP/2 connection ended: {err}");
+                },
+                () = dead_peer => tracing::warn!(
+                    %peer,
+                    "upstream HTTP/2 connection did not answer a PING in time: dropped"
+                ),
             }
             done.store(true, Ordering::Relaxed);
         });

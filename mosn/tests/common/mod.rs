@@ -77,7 +77,7 @@ pub struct Nginx {
     /// The same site over HTTP/2 (h2c, prior knowledge).
     pub h2_port: u16,
     pub dir: TempDir,
-    _process: Process,
+    pub process: Process,
 }
 
 pub const BIG_SIZE: usize = 8 * 1024 * 1024;
@@ -126,7 +126,7 @@ impl Nginx {
             port,
             h2_port,
             dir,
-            _process: process,
+            process,
         }
     }
 

@@ -3,6 +3,8 @@
 Service test.Echo: Unary echoes its request (with a trailer), Stream sends the request back
 N times (N = its first byte), Sleep answers after 3 s (and prints "sleeping" when it starts),
 Missing fails with NOT_FOUND.
+With --permit-pings, the server takes a PING as often as it comes (grpc's default policy
+answers pings more often than every 5 minutes without data with GOAWAY "too_many_pings").
 Prints the port it listens on, then serves until killed.
 """
 import sys
@@ -33,7 +35,14 @@ def missing(request, context):
 
 
 def main():
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=8))
+    options = []
+    if "--permit-pings" in sys.argv[1:]:
+        options = [
+            ("grpc.http2.min_ping_interval_without_data_ms", 100),
+            ("grpc.http2.max_ping_strikes", 0),
+            ("grpc.keepalive_permit_without_calls", 1),
+        ]
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=8), options=options)
     handlers = {
         "Unary": grpc.unary_unary_rpc_method_handler(unary),
         "Stream": grpc.unary_stream_rpc_method_handler(stream),

@@ -3,6 +3,8 @@
 //! with `Version::Http2`).
 
 pub mod convert;
+pub mod keepalive;
 pub mod settings;
 
+pub use keepalive::Keepalive;
 pub use settings::Settings;

@@ -2,7 +2,7 @@
 //! from making us spend memory or CPU without bound (rapid reset, CONTINUATION and header
 //! floods).
 
-use std::time::Duration;
+use super::Keepalive;
 
 /// Defaults: windows big enough for a fast link without the 256 MiB a single stream may hold
 /// in Envoy; header lists as large as our HTTP/1 head limit.
@@ -19,8 +19,8 @@ pub struct Settings {
     pub max_local_error_reset_streams: usize,
     /// Bytes buffered for sending per stream, waiting for the peer's window.
     pub max_send_buffer_size: usize,
-    /// A PING on an idle connection this often; the peer must answer within the interval.
-    pub keepalive_interval: Option<Duration>,
+    /// PINGs that tell a dead peer (`connection_keepalive`); none by default, as in Envoy.
+    pub keepalive: Option<Keepalive>,
 }
 
 impl Default for Settings {
@@ -33,7 +33,7 @@ impl Default for Settings {
             max_pending_accept_reset_streams: 32,
             max_local_error_reset_streams: 256,
             max_send_buffer_size: 256 * 1024,
-            keepalive_interval: None,
+            keepalive: None,
         }
     }
 }

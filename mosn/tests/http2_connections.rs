@@ -1,0 +1,108 @@
+//! HTTP/2 connection events end to end: PING keepalive both ways, an upstream's GOAWAY and
+//! stream limit, and resets passed on between the two sides.
+
+mod common;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::h2_frames::*;
+use common::*;
+use serde_json::{Value, json};
+
+/// PINGs every 500 ms, each to be answered within 500 ms.
+fn fast_keepalive() -> Value {
+    json!({ "Http2": { "connection_keepalive": { "interval": "500ms", "timeout": "500ms" } } })
+}
+
+/// A proxy listener speaking `protocols`, routing everything to `upstream` with a 30 s
+/// timeout, with `extend_config`.
+fn start_proxy(protocols: (&str, &str), upstream: &str, extend: Value) -> (Mosn, u16) {
+    let port = free_port();
+    let mut listener = proxy_listener("p", port, "all", protocols);
+    listener["filter_chains"][0]["filters"][0]["config"]["extend_config"] = extend;
+    let mut config = config(
+        json!([listener]),
+        json!([cluster("up", &[upstream.to_string()])]),
+        free_port(),
+    );
+    config["servers"][0]["routers"] = json!([{ "router_config_name": "all",
+        "virtual_hosts": [{ "name": "all", "domains": ["*"], "routers": [{ "match": { "prefix": "/" },
+            "route": { "cluster_name": "up", "timeout": "30s" } }] }] }]);
+    (Mosn::start(&config, port), port)
+}
+
+/// Waits up to `limit` for `text` in mosn's log.
+fn logged(mosn: &Mosn, text: &str, limit: Duration) -> bool {
+    let deadline = Instant::now() + limit;
+    while !mosn.log().contains(text) {
+        if Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    true
+}
+
+/// nginx frozen (SIGSTOP) behind an HTTP/2 pool: its connection still looks open, so only the
+/// unanswered PINGs tell; the request fails in seconds instead of at the route's 30 s timeout.
+#[test]
+fn a_frozen_upstream_is_dropped_when_it_stops_answering_pings() {
+    let nginx = Nginx::start();
+    let upstream = format!("127.0.0.1:{}", nginx.h2_port);
+    let (mosn, port) = start_proxy(("Http1", "Http2"), &upstream, fast_keepalive());
+    let url = format!("http://127.0.0.1:{port}/");
+    let (ok, _) = curl(&["-sS", "-f", &url]);
+    assert!(ok, "served while nginx runs");
+    nginx.process.signal(libc::SIGSTOP);
+    let started = Instant::now();
+    let (_, status) = curl(&["-s", "-o", "/dev/null", "-w", "%{http_code}", &url]);
+    let waited = started.elapsed();
+    nginx.process.signal(libc::SIGCONT);
+    assert_eq!(String::from_utf8_lossy(&status), "502");
+    assert!(
+        waited < Duration::from_secs(10),
+        "answered after {waited:?}"
+    );
+    assert!(
+        mosn.log()
+            .contains("upstream HTTP/2 connection did not answer a PING in time"),
+        "{}",
+        mosn.log()
+    );
+}
+
+/// A client that stops reading (and so answering PINGs) is closed; grpcio, which answers
+/// them, keeps a 3 s call open across several PINGs, to the upstream as well (a server told
+/// to take that many: grpc's default policy refuses a PING every 500 ms).
+#[test]
+fn a_client_that_stops_answering_pings_is_closed() {
+    let server = PeerServer::start(
+        Command::new("python3")
+            .arg(peer("grpc_server.py"))
+            .arg("--permit-pings"),
+    );
+    let (mosn, port) = start_proxy(("Http2", "Http2"), &server.address(), fast_keepalive());
+    let mut silent = connect(port);
+    let ending = read_until_closed(&mut silent, Duration::from_secs(10));
+    assert!(ending.closed, "{ending:?}");
+    assert!(logged(
+        &mosn,
+        "HTTP/2 client did not answer a PING in time",
+        Duration::from_secs(5)
+    ));
+    let output = Command::new("python3")
+        .arg(peer("grpc_client.py"))
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("Sleep")
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "ok late -");
+    assert!(
+        !mosn
+            .log()
+            .contains("upstream HTTP/2 connection did not answer"),
+        "{}",
+        mosn.log()
+    );
+}
