@@ -91,18 +91,101 @@ fn a_client_that_stops_answering_pings_is_closed() {
         "HTTP/2 client did not answer a PING in time",
         Duration::from_secs(5)
     ));
-    let output = Command::new("python3")
-        .arg(peer("grpc_client.py"))
-        .arg(format!("127.0.0.1:{port}"))
-        .arg("Sleep")
-        .output()
-        .unwrap();
-    assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "ok late -");
+    assert_eq!(grpc_call(port, "Sleep"), "ok late -");
     assert!(
         !mosn
             .log()
             .contains("upstream HTTP/2 connection did not answer"),
         "{}",
         mosn.log()
+    );
+}
+
+/// A grpcio server that takes two streams at once per connection: six 3 s calls at once are
+/// spread over three upstream connections and all end in about 3 s (queued on one connection,
+/// they would take 9).
+#[test]
+fn the_upstream_stream_limit_opens_more_connections() {
+    let server = PeerServer::start(
+        Command::new("python3")
+            .arg(peer("grpc_server.py"))
+            .arg("--max-streams=2"),
+    );
+    let (_mosn, port) = start_proxy(("Http2", "Http2"), &server.address(), json!({}));
+    // A first call opens the pool's connection and learns the server's limit.
+    assert_eq!(grpc_call(port, "Unary"), "ok echo:hi kept");
+    let started = Instant::now();
+    let calls: Vec<_> = (0..6)
+        .map(|_| std::thread::spawn(move || grpc_call(port, "Sleep")))
+        .collect();
+    let peers: std::collections::HashSet<String> = (0..6)
+        .filter_map(|_| server.line_starting("sleeping"))
+        .collect();
+    for call in calls {
+        assert_eq!(call.join().unwrap(), "ok late -");
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(6),
+        "the calls took {:?}",
+        started.elapsed()
+    );
+    assert!(peers.len() >= 3, "the calls came over {peers:?}");
+}
+
+/// `peers/grpc_client.py` calling `call` through the proxy: its one line of outcome.
+fn grpc_call(port: u16, call: &str) -> String {
+    let output = Command::new("python3")
+        .arg(peer("grpc_client.py"))
+        .arg(format!("127.0.0.1:{port}"))
+        .arg(call)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&output.stdout).trim().to_string()
+}
+
+/// An nginx h2c server that says GOAWAY after every 3 requests on a connection, logging each
+/// request with its connection number; its port and its log.
+fn nginx_with_goaway() -> (Nginx, u16, tempfile::TempDir) {
+    let logs = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let extra = format!(
+        "log_format conn '$connection $request';
+         server {{ listen 127.0.0.1:{port} http2; keepalive_requests 3;
+           access_log {}/conn.log conn; location / {{ return 200 \"ok\\n\"; }} }}",
+        logs.path().display()
+    );
+    let nginx = Nginx::start_with(&extra);
+    wait_for_port(port);
+    (nginx, port, logs)
+}
+
+/// h2load's 600 requests, 40 at a time, through one upstream that ends each connection with a
+/// GOAWAY after 3: streams past its last one go again on a new connection, and all succeed.
+#[test]
+fn an_upstream_goaway_loses_no_request() {
+    let (_nginx, goaway_port, logs) = nginx_with_goaway();
+    let (_mosn, port) = start_proxy(
+        ("Http2", "Http2"),
+        &format!("127.0.0.1:{goaway_port}"),
+        json!({}),
+    );
+    let output = Command::new("h2load")
+        .args(["-n", "600", "-c", "4", "-m", "10"])
+        .arg(format!("http://127.0.0.1:{port}/"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        text.contains("600 succeeded, 0 failed, 0 errored") && text.contains("600 2xx"),
+        "{text}"
+    );
+    let log = std::fs::read_to_string(logs.path().join("conn.log")).unwrap();
+    let connections: std::collections::HashSet<&str> =
+        log.lines().filter_map(|l| l.split(' ').next()).collect();
+    assert_eq!(log.lines().count(), 600);
+    assert!(
+        connections.len() >= 200,
+        "{} connections",
+        connections.len()
     );
 }

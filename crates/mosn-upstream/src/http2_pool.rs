@@ -38,6 +38,11 @@ pub struct Http2Stream {
 }
 
 impl Http2Stream {
+    /// The first stream of a connection not shared yet (see `Http2Pool::share`).
+    pub fn first_on(connection: Arc<Http2Connection>) -> Http2Stream {
+        lease(&connection)
+    }
+
     /// Takes the connection out of use for new streams (the peer sent GOAWAY, or refused to
     /// open a stream); the streams open on it go on.
     pub fn retire(&self) {
@@ -121,6 +126,11 @@ impl Http2Pool {
             !c.closed.load(Ordering::Relaxed) && !idle
         });
         open.iter().find(|c| c.has_room()).map(lease)
+    }
+
+    /// Lets other requests use the connection `stream` is on, once `stream` has gone first.
+    pub fn share(&self, stream: &Http2Stream) {
+        lock(&self.open).push(Arc::clone(&stream.connection));
     }
 
     /// A stream on a connection with room, opening one with `connect` when none has.

@@ -1,8 +1,9 @@
 """A gRPC server (grpcio) for the proxy's tests, with raw-bytes messages (no generated code).
 
 Service test.Echo: Unary echoes its request (with a trailer), Stream sends the request back
-N times (N = its first byte), Sleep answers after 3 s (and prints "sleeping" when it starts),
-Missing fails with NOT_FOUND.
+N times (N = its first byte), Sleep answers after 3 s (and prints "sleeping PEER" when it
+starts, PEER being the client's address), Missing fails with NOT_FOUND.
+With --max-streams=N, the server takes at most N streams at once on a connection.
 With --permit-pings, the server takes a PING as often as it comes (grpc's default policy
 answers pings more often than every 5 minutes without data with GOAWAY "too_many_pings").
 Prints the port it listens on, then serves until killed.
@@ -25,7 +26,7 @@ def stream(request, context):
 
 
 def sleep(request, context):
-    print("sleeping", flush=True)
+    print("sleeping", context.peer(), flush=True)
     time.sleep(3)
     return b"late"
 
@@ -42,6 +43,9 @@ def main():
             ("grpc.http2.max_ping_strikes", 0),
             ("grpc.keepalive_permit_without_calls", 1),
         ]
+    for arg in sys.argv[1:]:
+        if arg.startswith("--max-streams="):
+            options.append(("grpc.max_concurrent_streams", int(arg.split("=", 1)[1])))
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=8), options=options)
     handlers = {
         "Unary": grpc.unary_unary_rpc_method_handler(unary),

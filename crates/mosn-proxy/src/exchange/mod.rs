@@ -76,7 +76,9 @@ pub struct Exchange<'a> {
     body_consumed: bool,
     /// Forwarding the request body has begun: from then on it cannot be sent again.
     body_started: bool,
-    /// The request went again on a fresh connection because a pooled one had been closed.
+    /// The request went again on a fresh connection because the upstream had not processed
+    /// it: a pooled HTTP/1 connection found closed, or an HTTP/2 stream refused or cut by
+    /// GOAWAY (on the fresh connection it goes first, which a server always takes).
     stale_retried: bool,
     /// Tries the retry policy has granted so far.
     retries: u32,

@@ -132,51 +132,65 @@ async fn connect(
     Ok((stream, slots))
 }
 
-/// A stream on an HTTP/2 connection to the host with room for one, opening one if needed.
-async fn h2_stream(
+/// A new HTTP/2 connection to the host.
+async fn h2_connect(
     cluster: &Cluster,
     host: &Arc<Host>,
     settings: &mosn_protocol::http2::Settings,
-) -> Result<Http2Stream, Stop> {
-    let pool = &host.http2_pool;
-    pool.take_or_connect(cluster.idle_timeout, async || {
-        let (stream, slots) = connect(cluster, host, AppProtocol::Http2).await?;
-        Http2Connection::handshake(stream, slots, settings)
-            .await
-            .map_err(|err| {
-                tracing::debug!(host = %host.address, "HTTP/2 handshake failed: {err}");
-                Stop::Reply(Local::CONNECT_FAILED)
-            })
-    })
-    .await
+) -> Result<Arc<Http2Connection>, Stop> {
+    let (stream, slots) = connect(cluster, host, AppProtocol::Http2).await?;
+    Http2Connection::handshake(stream, slots, settings)
+        .await
+        .map_err(|err| {
+            tracing::debug!(host = %host.address, "HTTP/2 handshake failed: {err}");
+            Stop::Reply(Local::CONNECT_FAILED)
+        })
 }
 
-/// Opens a stream for `head` on an HTTP/2 connection to the chosen host.
+/// Opens a stream for `head` on an HTTP/2 connection to the chosen host: a pooled one with
+/// room (or a new one shared at once), or with `fresh` a new one on which this stream goes
+/// first, since a server that takes only a few streams per connection takes the first.
 async fn open_h2_stream(
     cluster: &Cluster,
     host: &Arc<Host>,
     settings: &mosn_protocol::http2::Settings,
     head: &RequestHead,
     end_of_stream: bool,
+    mut fresh: bool,
 ) -> Result<H2Upstream, Stop> {
-    // A connection the peer is closing refuses new streams: once more on another.
-    let mut tries = 0;
+    let pool = &host.http2_pool;
     let (lease, response, send) = loop {
         let request = convert::request(head, cluster.scheme(host)).map_err(|err| {
             tracing::debug!("request cannot go over HTTP/2: {err}");
             Stop::Reply(Local::BAD_UPSTREAM)
         })?;
-        let lease = h2_stream(cluster, host, settings).await?;
+        let lease = match fresh {
+            true => Http2Stream::first_on(h2_connect(cluster, host, settings).await?),
+            false => {
+                pool.take_or_connect(cluster.idle_timeout, async || {
+                    h2_connect(cluster, host, settings).await
+                })
+                .await?
+            }
+        };
         let ready = lease.send.clone().ready().await;
         match ready.and_then(|mut send| send.send_request(request, end_of_stream)) {
-            Ok((response, send)) => break (lease, response, send),
-            Err(err) => {
+            Ok((response, send)) => {
+                if fresh {
+                    pool.share(&lease);
+                }
+                break (lease, response, send);
+            }
+            // A connection the peer is closing (GOAWAY) refuses new streams: once more, on a
+            // fresh one.
+            Err(err) if !fresh => {
                 tracing::debug!("upstream HTTP/2 stream failed to open: {err}");
                 lease.retire();
-                tries += 1;
-                if tries == 2 {
-                    return Err(Stop::Reply(Local::CONNECT_FAILED));
-                }
+                fresh = true;
+            }
+            Err(err) => {
+                tracing::debug!("upstream HTTP/2 stream failed to open: {err}");
+                return Err(Stop::Reply(Local::CONNECT_FAILED));
             }
         }
     };
@@ -250,7 +264,15 @@ impl Exchange<'_> {
             };
             let settings = &self.shared.settings.http2;
             let end_of_stream = self.outgoing_body_kind() == BodyKind::Empty;
-            let stream = open_h2_stream(cluster, host, settings, &head, end_of_stream).await?;
+            let stream = open_h2_stream(
+                cluster,
+                host,
+                settings,
+                &head,
+                end_of_stream,
+                self.stale_retried,
+            )
+            .await?;
             self.upstream = Some(Upstream::H2(stream));
             return self.continue_if_expected().await;
         }
