@@ -189,3 +189,108 @@ fn an_upstream_goaway_loses_no_request() {
         connections.len()
     );
 }
+
+/// Two downloads multiplexed on one client connection (nghttp), each from its own nginx (h2c,
+/// slowed by `limit_rate`): killing one nginx mid-body resets that stream only (RST_STREAM),
+/// and the other download completes.
+#[test]
+fn an_upstream_lost_mid_response_resets_only_its_stream() {
+    let doomed = Nginx::start_with("limit_rate 512k;");
+    let alive = Nginx::start_with("limit_rate 2m;");
+    let port = free_port();
+    let mut config = config(
+        json!([proxy_listener("p", port, "two", ("Http2", "Http2"))]),
+        json!([
+            cluster("doomed", &[format!("127.0.0.1:{}", doomed.h2_port)]),
+            cluster("alive", &[format!("127.0.0.1:{}", alive.h2_port)])
+        ]),
+        free_port(),
+    );
+    let route = |prefix: &str, cluster: &str| {
+        json!({ "match": { "prefix": prefix },
+                "route": { "cluster_name": cluster, "prefix_rewrite": "/", "timeout": "30s" } })
+    };
+    config["servers"][0]["routers"] = json!([{ "router_config_name": "two",
+        "virtual_hosts": [{ "name": "all", "domains": ["*"],
+            "routers": [route("/doomed/", "doomed"), route("/alive/", "alive")] }] }]);
+    let _mosn = Mosn::start(&config, port);
+    let mut nghttp = Process(
+        Command::new("nghttp")
+            .args(["-v", "-n"])
+            .arg(format!("http://127.0.0.1:{port}/doomed/big"))
+            .arg(format!("http://127.0.0.1:{port}/alive/big"))
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("nghttp is needed: run ./scripts/test, which installs it"),
+    );
+    let mut frames = NghttpFrames::default();
+    let stdout = std::io::BufReader::new(nghttp.0.stdout.take().unwrap());
+    for line in std::io::BufRead::lines(stdout).map_while(Result::ok) {
+        let first_doomed_data = frames.data_bytes(frames.stream("/doomed/big")) == 0;
+        frames.read(&line);
+        if first_doomed_data && frames.data_bytes(frames.stream("/doomed/big")) > 0 {
+            doomed.process.signal(libc::SIGKILL);
+        }
+    }
+    let (doomed_stream, alive_stream) = (frames.stream("/doomed/big"), frames.stream("/alive/big"));
+    assert!(frames.resets.contains(&doomed_stream), "{frames:?}");
+    assert!(!frames.resets.contains(&alive_stream), "{frames:?}");
+    let got = frames.data_bytes(doomed_stream);
+    assert!(got > 0 && got < BIG_SIZE, "{got} bytes of the doomed body");
+    assert_eq!(frames.data_bytes(alive_stream), BIG_SIZE, "{frames:?}");
+}
+
+/// What `nghttp -v` reports receiving, by stream.
+#[derive(Debug, Default)]
+struct NghttpFrames {
+    /// Each request's path and stream id, from the HEADERS frames sent.
+    paths: Vec<(String, u32)>,
+    /// (stream id, length) of each DATA frame received.
+    data: Vec<(u32, usize)>,
+    resets: Vec<u32>,
+    /// The stream of the last HEADERS frame sent: the `:path` lines that follow are its.
+    sending_headers: Option<u32>,
+}
+
+impl NghttpFrames {
+    /// Takes one line of `nghttp -v`, e.g.
+    /// `[  0.012] recv DATA frame <length=16384, flags=0x00, stream_id=13>`.
+    fn read(&mut self, line: &str) {
+        let field = |name: &str| -> Option<usize> {
+            let start = line.find(name)? + name.len();
+            let digits: String = line[start..]
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
+            digits.parse().ok()
+        };
+        let stream = field("stream_id=").map(|id| id as u32);
+        if line.contains("send HEADERS frame") {
+            self.sending_headers = stream;
+        } else if let (Some(path), Some(id)) =
+            (line.trim().strip_prefix(":path: "), self.sending_headers)
+        {
+            self.paths.push((path.to_string(), id));
+        } else if line.contains("recv DATA frame") {
+            self.data
+                .push((stream.unwrap_or(0), field("length=").unwrap_or(0)));
+        } else if line.contains("recv RST_STREAM frame") {
+            self.resets.extend(stream);
+        }
+    }
+
+    fn stream(&self, path: &str) -> u32 {
+        self.paths
+            .iter()
+            .find(|(p, _)| p == path)
+            .map_or(0, |(_, id)| *id)
+    }
+
+    fn data_bytes(&self, stream: u32) -> usize {
+        self.data
+            .iter()
+            .filter(|(id, _)| *id == stream)
+            .map(|(_, n)| n)
+            .sum()
+    }
+}
