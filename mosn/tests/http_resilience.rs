@@ -1,4 +1,5 @@
-//! Retries and circuit breakers of the HTTP/1.1 proxy, against nginx and socat backends.
+//! Retries and circuit breakers of the HTTP proxy, against nginx and socat backends; the
+//! retry tests run with HTTP/1.1 on both sides, then with HTTP/2 (h2c) on both sides.
 
 mod common;
 
@@ -7,8 +8,46 @@ use std::time::Duration;
 use common::*;
 use serde_json::{Value, json};
 
+/// The HTTP version the client, the proxy and nginx speak.
+#[derive(Clone, Copy, Debug)]
+enum Http {
+    V1,
+    V2,
+}
+
+impl Http {
+    fn curl_flag(self) -> &'static str {
+        match self {
+            Http::V1 => "--http1.1",
+            Http::V2 => "--http2-prior-knowledge",
+        }
+    }
+
+    /// nginx's address for this version.
+    fn nginx(self, nginx: &Nginx) -> String {
+        let port = match self {
+            Http::V1 => nginx.port,
+            Http::V2 => nginx.h2_port,
+        };
+        format!("127.0.0.1:{port}")
+    }
+
+    /// What follows the address in an nginx `listen` directive.
+    fn listen_option(self) -> &'static str {
+        match self {
+            Http::V1 => "",
+            Http::V2 => "http2",
+        }
+    }
+}
+
 /// A proxy whose `/` route goes to `hosts` (round robin) with `route` merged into its action.
 fn start(hosts: &[String], route: Value, cluster_extra: Value) -> (Mosn, u16) {
+    start_speaking(Http::V1, hosts, route, cluster_extra)
+}
+
+/// `start`, with `http` on both sides of the proxy.
+fn start_speaking(http: Http, hosts: &[String], route: Value, cluster_extra: Value) -> (Mosn, u16) {
     let port = free_port();
     let mut action = json!({ "cluster_name": "backend", "timeout": "2s" });
     action
@@ -22,8 +61,12 @@ fn start(hosts: &[String], route: Value, cluster_extra: Value) -> (Mosn, u16) {
         .as_object_mut()
         .unwrap()
         .extend(cluster_extra.as_object().cloned().unwrap_or_default());
+    let protocol = match http {
+        Http::V1 => "Http1",
+        Http::V2 => "Http2",
+    };
     let mut config = config(
-        json!([http_listener("http", port, "main")]),
+        json!([proxy_listener("http", port, "main", (protocol, protocol))]),
         json!([backend]),
         free_port(),
     );
@@ -32,107 +75,98 @@ fn start(hosts: &[String], route: Value, cluster_extra: Value) -> (Mosn, u16) {
 }
 
 fn get(port: u16) -> u16 {
-    let (_, out) = curl(&[
-        "-o",
-        "/dev/null",
-        "-w",
-        "%{http_code}",
-        &format!("http://127.0.0.1:{port}/"),
-    ]);
-    String::from_utf8_lossy(&out).parse().unwrap_or(0)
+    get_speaking(Http::V1, port)
 }
 
-fn put(port: u16, body: &str) -> u16 {
+fn get_speaking(http: Http, port: u16) -> u16 {
+    status_of(http, &[&format!("http://127.0.0.1:{port}/")])
+}
+
+fn put(http: Http, port: u16, body: &str) -> u16 {
     let url = format!("http://127.0.0.1:{port}/upload/retried");
-    let (_, out) = curl(&[
-        "-o",
-        "/dev/null",
-        "-w",
-        "%{http_code}",
-        "-X",
-        "PUT",
-        "--data-binary",
-        body,
-        &url,
-    ]);
+    status_of(http, &["-X", "PUT", "--data-binary", body, &url])
+}
+
+/// The status curl got for a request made with `args`.
+fn status_of(http: Http, args: &[&str]) -> u16 {
+    let mut all = vec![http.curl_flag(), "-o", "/dev/null", "-w", "%{http_code}"];
+    all.extend(args);
+    let (_, out) = curl(&all);
     String::from_utf8_lossy(&out).parse().unwrap_or(0)
 }
 
 #[test]
 fn a_failed_connect_is_retried_on_another_host_when_the_policy_allows() {
-    let nginx = Nginx::start();
-    let hosts = [
-        format!("127.0.0.1:{}", free_port()),
-        format!("127.0.0.1:{}", nginx.port),
-    ];
-    let (_mosn, port) = start(&hosts, json!({}), json!({}));
-    let without: Vec<u16> = (0..4).map(|_| get(port)).collect();
-    assert_eq!(
-        without.iter().filter(|s| **s == 503).count(),
-        2,
-        "{without:?}"
-    );
+    for http in [Http::V1, Http::V2] {
+        let nginx = Nginx::start();
+        let hosts = [format!("127.0.0.1:{}", free_port()), http.nginx(&nginx)];
+        let (_mosn, port) = start_speaking(http, &hosts, json!({}), json!({}));
+        let without: Vec<u16> = (0..4).map(|_| get_speaking(http, port)).collect();
+        assert_eq!(
+            without.iter().filter(|s| **s == 503).count(),
+            2,
+            "{http:?}: {without:?}"
+        );
 
-    let retry = json!({ "retry_policy": { "retry_on": true, "num_retries": 1 } });
-    let (_mosn, port) = start(&hosts, retry, json!({}));
-    let with: Vec<u16> = (0..4).map(|_| get(port)).collect();
-    assert_eq!(with, [200; 4]);
-    // An upload whose body was not read yet when the connect failed is retried too.
-    let uploads: Vec<u16> = (0..4).map(|_| put(port, "body")).collect();
-    assert!(
-        uploads.iter().all(|s| *s == 201 || *s == 204),
-        "{uploads:?}"
-    );
-    assert_eq!(nginx.uploaded("retried").unwrap(), b"body");
+        let retry = json!({ "retry_policy": { "retry_on": true, "num_retries": 1 } });
+        let (_mosn, port) = start_speaking(http, &hosts, retry, json!({}));
+        let with: Vec<u16> = (0..4).map(|_| get_speaking(http, port)).collect();
+        assert_eq!(with, [200; 4], "{http:?}");
+        // An upload whose body was not read yet when the connect failed is retried too.
+        let uploads: Vec<u16> = (0..4).map(|_| put(http, port, "body")).collect();
+        assert!(
+            uploads.iter().all(|s| *s == 201 || *s == 204),
+            "{http:?}: {uploads:?}"
+        );
+        assert_eq!(nginx.uploaded("retried").unwrap(), b"body");
+    }
 }
 
 #[test]
 fn a_status_in_status_codes_is_retried() {
-    let busy = free_port();
-    let nginx = Nginx::start_with(&format!(
-        "server {{ listen 127.0.0.1:{busy}; location / {{ return 503 busy; }} }}"
-    ));
-    let hosts = [
-        format!("127.0.0.1:{busy}"),
-        format!("127.0.0.1:{}", nginx.port),
-    ];
-    let (_mosn, port) = start(
-        &hosts,
-        json!({ "retry_policy": { "retry_on": true, "num_retries": 1 } }),
-        json!({}),
-    );
-    let passed_through: Vec<u16> = (0..4).map(|_| get(port)).collect();
-    assert_eq!(
-        passed_through.iter().filter(|s| **s == 503).count(),
-        2,
-        "{passed_through:?}"
-    );
-    let retry =
-        json!({ "retry_policy": { "retry_on": true, "num_retries": 1, "status_codes": [503] } });
-    let (_mosn, port) = start(&hosts, retry, json!({}));
-    let statuses: Vec<u16> = (0..4).map(|_| get(port)).collect();
-    assert_eq!(statuses, [200; 4]);
+    for http in [Http::V1, Http::V2] {
+        let busy = free_port();
+        let nginx = Nginx::start_with(&format!(
+            "server {{ listen 127.0.0.1:{busy} {}; location / {{ return 503 busy; }} }}",
+            http.listen_option()
+        ));
+        let hosts = [format!("127.0.0.1:{busy}"), http.nginx(&nginx)];
+        let (_mosn, port) = start_speaking(
+            http,
+            &hosts,
+            json!({ "retry_policy": { "retry_on": true, "num_retries": 1 } }),
+            json!({}),
+        );
+        let passed_through: Vec<u16> = (0..4).map(|_| get_speaking(http, port)).collect();
+        assert_eq!(
+            passed_through.iter().filter(|s| **s == 503).count(),
+            2,
+            "{http:?}: {passed_through:?}"
+        );
+        let retry = json!({ "retry_policy": { "retry_on": true, "num_retries": 1, "status_codes": [503] } });
+        let (_mosn, port) = start_speaking(http, &hosts, retry, json!({}));
+        let statuses: Vec<u16> = (0..4).map(|_| get_speaking(http, port)).collect();
+        assert_eq!(statuses, [200; 4], "{http:?}");
+    }
 }
 
 #[test]
 fn a_try_that_times_out_is_retried_within_retry_timeout() {
-    let nginx = Nginx::start();
-    let (_sleeper, silent) = socat("EXEC:sleep 10", true);
-    let hosts = [
-        format!("127.0.0.1:{silent}"),
-        format!("127.0.0.1:{}", nginx.port),
-    ];
-    let retry =
-        json!({ "retry_policy": { "retry_on": true, "num_retries": 1, "retry_timeout": "300ms" } });
-    let (_mosn, port) = start(&hosts, retry, json!({}));
-    let started = std::time::Instant::now();
-    let statuses: Vec<u16> = (0..2).map(|_| get(port)).collect();
-    assert_eq!(statuses, [200; 2]);
-    assert!(
-        started.elapsed() < Duration::from_secs(2),
-        "took {:?}",
-        started.elapsed()
-    );
+    for http in [Http::V1, Http::V2] {
+        let nginx = Nginx::start();
+        let (_sleeper, silent) = socat("EXEC:sleep 10", true);
+        let hosts = [format!("127.0.0.1:{silent}"), http.nginx(&nginx)];
+        let retry = json!({ "retry_policy": { "retry_on": true, "num_retries": 1, "retry_timeout": "300ms" } });
+        let (_mosn, port) = start_speaking(http, &hosts, retry, json!({}));
+        let started = std::time::Instant::now();
+        let statuses: Vec<u16> = (0..2).map(|_| get_speaking(http, port)).collect();
+        assert_eq!(statuses, [200; 2], "{http:?}");
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{http:?}: took {:?}",
+            started.elapsed()
+        );
+    }
 }
 
 #[test]
@@ -206,7 +240,7 @@ fn requests_are_mirrored_with_their_bodies() {
     config["servers"][0]["routers"] = json!([router]);
     let _mosn = Mosn::start(&config, port);
     assert_eq!(get(port), 200);
-    assert!(matches!(put(port, "mirrored body"), 201 | 204));
+    assert!(matches!(put(Http::V1, port, "mirrored body"), 201 | 204));
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
     while shadow.uploaded("retried").is_none() && std::time::Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(50));
