@@ -326,3 +326,46 @@ fn a_backend_that_does_not_read_slows_the_client_and_memory_stays_bounded() {
         "mosn grew by {grown} KiB while its upstream did not read"
     );
 }
+
+/// `proxy` (Auto) then `tcp_proxy` on one listener: HTTP/1.1 and HTTP/2 clients are served by
+/// the proxy (nginx), and with `fallback_for_unknown_protocol` anything else goes through
+/// `tcp_proxy` to its backend (socat echoing), early bytes first; without it, it is closed.
+#[test]
+fn unknown_protocols_fall_back_to_tcp_proxy() {
+    let nginx = Nginx::start();
+    let (_echo, echo_port) = socat("EXEC:cat", true);
+    for fallback in [true, false] {
+        let port = free_port();
+        let listener = json!({ "name": "mixed", "address": format!("127.0.0.1:{port}"), "bind_port": true,
+            "filter_chains": [{ "filters": [
+                { "type": "proxy", "config": { "downstream_protocol": "Auto", "upstream_protocol": "Http1",
+                    "router_config_name": "web", "fallback_for_unknown_protocol": fallback } },
+                { "type": "tcp_proxy", "config": { "cluster": "echo" } }
+            ] }] });
+        let mut config = config(
+            json!([listener]),
+            json!([
+                cluster("web", &[format!("127.0.0.1:{}", nginx.port)]),
+                cluster("echo", &[format!("127.0.0.1:{echo_port}")])
+            ]),
+            free_port(),
+        );
+        config["servers"][0]["routers"] = json!([{ "router_config_name": "web",
+            "virtual_hosts": [{ "name": "all", "domains": ["*"],
+                "routers": [{ "match": { "prefix": "/" }, "route": { "cluster_name": "web" } }] }] }]);
+        let _mosn = Mosn::start(&config, port);
+        for flag in ["--http1.1", "--http2-prior-knowledge"] {
+            let (ok, body) = curl(&["-sS", "-f", flag, &format!("http://127.0.0.1:{port}/")]);
+            assert!(
+                ok && body == NGINX_BODY.as_bytes(),
+                "{flag}, fallback {fallback}"
+            );
+        }
+        let line = b"hello, I speak no HTTP\n";
+        let echoed = exchange_half_closed(port, line);
+        match fallback {
+            true => assert_eq!(echoed, line),
+            false => assert!(echoed.is_empty(), "{echoed:?}"),
+        }
+    }
+}

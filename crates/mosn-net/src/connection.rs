@@ -4,6 +4,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use bytes::BytesMut;
+
 use crate::drain::Drain;
 use crate::filter::{ReadFilterChain, WriteFilterChain};
 use crate::stats::ActiveConnection;
@@ -38,6 +40,9 @@ impl ConnectionInfo {
 pub struct Connection {
     pub info: ConnectionInfo,
     pub stream: Stream,
+    /// Bytes a terminal filter read off `stream` before handing the connection on to the next
+    /// (the proxy's `fallback_for_unknown_protocol`): they come before the stream's.
+    pub early: BytesMut,
     pub read_filters: ReadFilterChain,
     pub write_filters: WriteFilterChain,
     /// The listener's `connection_idle_timeout`.

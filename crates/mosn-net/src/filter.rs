@@ -46,6 +46,13 @@ pub trait TerminalFilter: Send + Sync {
     fn alpn(&self) -> Vec<Vec<u8>> {
         Vec::new()
     }
+
+    /// This filter, handing the connections it does not serve on to `next`, the terminal
+    /// filter configured after it (the proxy's `fallback_for_unknown_protocol`); `None` when
+    /// it hands nothing on, and `next` then takes its place.
+    fn followed_by(&self, _next: Arc<dyn TerminalFilter>) -> Option<Arc<dyn TerminalFilter>> {
+        None
+    }
 }
 
 /// Built once from a filter's config; adds the filter to each new connection's chain.
@@ -70,9 +77,14 @@ impl ChainBuilder {
         self.write.0.push(filter);
     }
 
-    /// Sets the filter that serves the connection; a later one replaces an earlier one.
+    /// Sets the filter that serves the connection. As in MOSN, where a terminal filter stops
+    /// the chain, the first one serves and later ones are never reached, unless the first
+    /// hands some connections on to them.
     pub fn terminate(&mut self, terminal: Arc<dyn TerminalFilter>) {
-        self.terminal = Some(terminal);
+        self.terminal = Some(match self.terminal.take() {
+            None => terminal,
+            Some(earlier) => earlier.followed_by(terminal).unwrap_or(earlier),
+        });
     }
 }
 

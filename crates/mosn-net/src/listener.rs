@@ -7,6 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::BytesMut;
 use mosn_config::address::ListenAddress;
 use socket2::{Domain, Socket, Type};
 use tokio::io::unix::AsyncFd;
@@ -186,6 +187,7 @@ async fn handle(stream: Stream, spec: Arc<ListenerSpec>, drain: Drain) {
     let connection = Connection {
         info,
         stream,
+        early: BytesMut::new(),
         read_filters: chain.read,
         write_filters: chain.write,
         idle_timeout: spec.idle_timeout,

@@ -12,16 +12,22 @@ use bytes::BytesMut;
 /// Size of each direction's buffer, MOSN's default connection buffer limit.
 pub const BUFFER_SIZE: usize = 16 * 1024;
 
-/// Pumps `from` into `to` until `from` ends, then half-closes `to`. `filter` sees every chunk
-/// (and `true` at end of stream); data it stops is held until more arrives. A filter that holds
-/// a full buffer ends the pump with an error rather than letting it grow.
+/// Pumps `from` into `to` until `from` ends, then half-closes `to`, starting with `early`:
+/// bytes already read from `from`. `filter` sees every chunk (and `true` at end of stream);
+/// data it stops is held until more arrives. A filter that holds a full buffer ends the pump
+/// with an error rather than letting it grow.
 pub async fn pump(
     from: &Stream,
     to: &Stream,
     activity: &Activity,
+    early: BytesMut,
     mut filter: impl FnMut(&mut BytesMut, bool) -> FilterStatus,
 ) -> io::Result<()> {
-    let mut buf = BytesMut::with_capacity(BUFFER_SIZE);
+    let mut buf = early;
+    if !buf.is_empty() && filter(&mut buf, false) == FilterStatus::Continue {
+        to.write_all(&buf).await?;
+        buf.clear();
+    }
     loop {
         if buf.len() >= BUFFER_SIZE {
             return Err(io::Error::other("a filter held back a full buffer"));

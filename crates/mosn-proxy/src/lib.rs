@@ -59,18 +59,31 @@ pub enum ConnectionNext {
     Close,
 }
 
-struct ProxyFilter(Arc<Shared>);
+struct ProxyFilter {
+    shared: Arc<Shared>,
+    /// Where clients of an unknown protocol go (`fallback_for_unknown_protocol`).
+    fallback: Option<Arc<dyn TerminalFilter>>,
+}
 
 impl TerminalFilter for ProxyFilter {
     fn serve(&self, connection: Connection) -> BoxFuture {
-        let shared = Arc::clone(&self.0);
-        Box::pin(serve::serve(shared, connection))
+        let shared = Arc::clone(&self.shared);
+        Box::pin(serve::serve(shared, connection, self.fallback.clone()))
+    }
+
+    fn followed_by(&self, next: Arc<dyn TerminalFilter>) -> Option<Arc<dyn TerminalFilter>> {
+        self.shared.settings.fallback.then(|| {
+            Arc::new(ProxyFilter {
+                shared: Arc::clone(&self.shared),
+                fallback: Some(next),
+            }) as Arc<dyn TerminalFilter>
+        })
     }
 
     fn alpn(&self) -> Vec<Vec<u8>> {
         let speaks = |protocol| {
             let wanted = Speaks::Http(protocol);
-            self.0.settings.downstream.contains(&wanted)
+            self.shared.settings.downstream.contains(&wanted)
         };
         [
             (Protocol::Http2, b"h2".as_slice()),
@@ -85,7 +98,10 @@ impl TerminalFilter for ProxyFilter {
 
 impl NetworkFilterFactory for ProxyFilter {
     fn add_to_chain(&self, chain: &mut ChainBuilder) {
-        chain.terminate(Arc::new(ProxyFilter(Arc::clone(&self.0))));
+        chain.terminate(Arc::new(ProxyFilter {
+            shared: Arc::clone(&self.shared),
+            fallback: None,
+        }));
     }
 }
 
@@ -118,11 +134,15 @@ pub fn build(
         );
         return None;
     };
-    Some(Arc::new(ProxyFilter(Arc::new(Shared {
+    let shared = Arc::new(Shared {
         table,
         clusters: Arc::clone(&context.clusters),
         settings,
         stream_filters: context.stream_filters.clone(),
         access_logs: context.access_logs.clone(),
-    }))))
+    });
+    Some(Arc::new(ProxyFilter {
+        shared,
+        fallback: None,
+    }))
 }

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use bytes::BytesMut;
-use mosn_net::Connection;
+use mosn_net::{Connection, TerminalFilter};
 use mosn_protocol::detect::{self, Protocol, detect};
 use mosn_protocol::http1::chunked::check_first_size_line;
 use mosn_protocol::http1::head::parse_request;
@@ -29,15 +29,30 @@ enum HeadError {
     Gone,
 }
 
-pub async fn serve(shared: Arc<Shared>, connection: Connection) {
+pub async fn serve(
+    shared: Arc<Shared>,
+    connection: Connection,
+    fallback: Option<Arc<dyn TerminalFilter>>,
+) {
     let mut down = Downstream::new(connection);
-    let protocol = match shared.settings.downstream.as_slice() {
-        [only] => only.clone(),
-        candidates => match by_alpn(&down.connection, candidates) {
+    let candidates = shared.settings.downstream.as_slice();
+    let protocol = match candidates {
+        // One protocol needs no detection, unless other protocols go elsewhere.
+        [only] if fallback.is_none() => only.clone(),
+        _ => match by_alpn(&down.connection, candidates) {
             Some(protocol) => protocol,
             None => match detect_protocol(&mut down, candidates).await {
-                Some(protocol) => protocol,
-                None => return,
+                Ok(protocol) => protocol,
+                Err(Undetected::Unknown) if let Some(fallback) = fallback => {
+                    tracing::debug!(
+                        connection = down.connection.info.id,
+                        "unknown protocol: handed to the next filter"
+                    );
+                    let (mut connection, early) = down.into_parts();
+                    connection.early = early;
+                    return fallback.serve(connection).await;
+                }
+                Err(_) => return,
             },
         },
     };
@@ -46,6 +61,14 @@ pub async fn serve(shared: Arc<Shared>, connection: Connection) {
         Speaks::Http(Protocol::Http2) => crate::serve_h2::serve(shared, down).await,
         Speaks::Rpc(codec) => crate::serve_rpc::serve(shared, down, codec).await,
     }
+}
+
+/// Why a connection's protocol was not told.
+enum Undetected {
+    /// Its first bytes (or, when the wait ran out, those that came) fit no candidate.
+    Unknown,
+    /// It ended, or sent nothing before the idle timeout.
+    Gone,
 }
 
 enum Detected {
@@ -92,25 +115,29 @@ fn by_alpn(connection: &Connection, candidates: &[Speaks]) -> Option<Speaks> {
         .cloned()
 }
 
-/// Reads until the first bytes tell which of `candidates` the client speaks; `None` when it
-/// speaks none of them (the connection closes) or goes quiet.
-async fn detect_protocol(down: &mut Downstream, candidates: &[Speaks]) -> Option<Speaks> {
+/// Reads until the first bytes tell which of `candidates` the client speaks. Bytes that still
+/// fit more than one (or a prefix of one) when the idle timeout ends count as unknown.
+async fn detect_protocol(
+    down: &mut Downstream,
+    candidates: &[Speaks],
+) -> Result<Speaks, Undetected> {
     let deadline = Instant::now() + idle_timeout(&down.connection);
     loop {
         match detect_among(&down.buf, candidates) {
-            Detected::Found(protocol) => return Some(protocol),
+            Detected::Found(protocol) => return Ok(protocol),
             Detected::Unknown => {
                 tracing::debug!(
                     connection = down.connection.info.id,
-                    "unknown protocol (expected one of {candidates:?}): closed"
+                    "unknown protocol (expected one of {candidates:?})"
                 );
-                return None;
+                return Err(Undetected::Unknown);
             }
             Detected::NeedMore => {}
         }
         match tokio::time::timeout_at(deadline, down.read()).await {
             Ok(Ok(n)) if n > 0 => {}
-            _ => return None,
+            Err(_timed_out) if !down.buf.is_empty() => return Err(Undetected::Unknown),
+            _ => return Err(Undetected::Gone),
         }
     }
 }

@@ -72,6 +72,9 @@ pub struct Settings {
     pub header_timeout: Duration,
     pub http2: http2::Settings,
     pub rpc: RpcSettings,
+    /// `fallback_for_unknown_protocol`: a client speaking none of `downstream` is handed to
+    /// the terminal filter after the proxy (a `tcp_proxy`), instead of being closed.
+    pub fallback: bool,
 }
 
 /// The protocols a name stands for, as MOSN registers them: an HTTP version, an RPC codec,
@@ -176,6 +179,7 @@ impl Settings {
             header_timeout,
             http2,
             rpc,
+            fallback: config.fallback_for_unknown_protocol,
         })
     }
 }

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use bytes::BytesMut;
 use mosn_net::idle::Activity;
 use mosn_net::pump::pump;
 use mosn_net::{FilterStatus, Stream};
@@ -24,11 +25,11 @@ pub async fn tunnel(client: &Stream, upstream: &Stream, early: (&[u8], &[u8]), i
         return;
     }
     let activity = Activity::default();
-    let pass = |_: &mut bytes::BytesMut, _: bool| FilterStatus::Continue;
+    let pass = |_: &mut BytesMut, _: bool| FilterStatus::Continue;
     let both = async {
         tokio::try_join!(
-            pump(client, upstream, &activity, pass),
-            pump(upstream, client, &activity, pass)
+            pump(client, upstream, &activity, BytesMut::new(), pass),
+            pump(upstream, client, &activity, BytesMut::new(), pass)
         )
     };
     tokio::select! {

@@ -6,12 +6,14 @@ mod route;
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::BytesMut;
 use mosn_config::Diagnostics;
 use mosn_config::decode::decode;
 use mosn_config::diagnostics::{index, join};
 use mosn_config::model::TcpProxyConfig;
 use mosn_net::filter::BoxFuture;
 use mosn_net::idle::Activity;
+use mosn_net::pump::pump;
 use mosn_net::{ChainBuilder, Connection, NetworkFilterFactory, Stream, TerminalFilter};
 use mosn_upstream::ClusterManager;
 use serde_json::{Map, Value};
@@ -135,17 +137,22 @@ async fn relay(connection: Connection, upstream: Stream, idle_timeout: Option<Du
     let Connection {
         info,
         stream: downstream,
+        early,
         mut read_filters,
         mut write_filters,
         ..
     } = connection;
     let activity = Activity::default();
-    let down_to_up = mosn_net::pump::pump(&downstream, &upstream, &activity, |data, end| {
+    let down_to_up = pump(&downstream, &upstream, &activity, early, |data, end| {
         read_filters.on_data(data, end)
     });
-    let up_to_down = mosn_net::pump::pump(&upstream, &downstream, &activity, |data, _| {
-        write_filters.on_write(data)
-    });
+    let up_to_down = pump(
+        &upstream,
+        &downstream,
+        &activity,
+        BytesMut::new(),
+        |data, _| write_filters.on_write(data),
+    );
     tokio::select! {
         result = async { tokio::try_join!(down_to_up, up_to_down) } => {
             if let Err(err) = result {
