@@ -1,9 +1,11 @@
-"""The origin servers: nginx with one process on a private prefix dir (HTTP cases), and
-sofa-rpc-node's RpcServer, mosn/tests/peers/bolt/server.js (bolt cases)."""
+"""The origin servers: nginx with one process on a private prefix dir (HTTP cases; HTTP/1.1
+or h2c, which also answers the gRPC case), and sofa-rpc-node's RpcServer,
+mosn/tests/peers/bolt/server.js (bolt cases)."""
 import json
 import os
 import shutil
 import string
+import struct
 import subprocess
 
 from . import procs
@@ -12,27 +14,44 @@ from .peers import PEERS, REPO, version
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BOLT_PEERS = os.path.join(REPO, "mosn", "tests", "peers", "bolt")  # npm ci by bench/install
 
-# Bodies served by the backend: GET / (small), /4k, /64k.
+
+def grpc_frame(message):
+    """A gRPC length-prefixed message: not compressed, 4-byte big-endian length."""
+    return struct.pack(">BI", 0, len(message)) + message
+
+
+# The gRPC case's call: the load posts GRPC_MESSAGE to GRPC_PATH and the backend answers
+# every call with the same message (a fixed echo). Protobuf, field 1 a 100-byte string, as
+# the bolt case echoes a 100-byte string; nobody decodes it.
+GRPC_PATH = "/bench.Echo/Echo"
+GRPC_MESSAGE = b"\x0a\x64" + b"mosn-bench grpc. " * 5 + b"mosn-bench grpc"  # 102 bytes
+
+# Bodies served by the backend: GET / (small), /4k, /64k, and the gRPC answer.
 SMALL_BODY = b"mosn-bench: hello\n" * 7 + b"\n"  # 127 bytes
 BODIES = {"/": SMALL_BODY, "/small": SMALL_BODY,
-          "/4k": bytes(range(256)) * 16, "/64k": bytes(range(256)) * 256}
+          "/4k": bytes(range(256)) * 16, "/64k": bytes(range(256)) * 256,
+          GRPC_PATH: grpc_frame(GRPC_MESSAGE)}
 
 
 def nginx_binary():
     return shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
 
 
-def start_nginx(procs_, workdir, port, cpu):
-    """Start the backend pinned to `cpu`; return (pid, argv)."""
+def start_nginx(procs_, workdir, port, cpu, http2=False):
+    """Start the backend pinned to `cpu`, speaking HTTP/1.1 or (http2) h2c with prior
+    knowledge; return (pid, argv)."""
     d = os.path.join(workdir, "backend")
     for sub in ("www", "tmp"):
         os.makedirs(os.path.join(d, sub), exist_ok=True)
     for path, body in BODIES.items():
         if path != "/":
-            with open(os.path.join(d, "www", path.lstrip("/")), "wb") as f:
+            file = os.path.join(d, "www", path.lstrip("/"))
+            os.makedirs(os.path.dirname(file), exist_ok=True)
+            with open(file, "wb") as f:
                 f.write(body)
     with open(os.path.join(HERE, "backend", "nginx.conf")) as f:
-        conf = string.Template(f.read()).substitute(DIR=d, PORT=port)
+        conf = string.Template(f.read()).substitute(DIR=d, PORT=port,
+                                                    HTTP2=" http2" if http2 else "")
     conf_path = os.path.join(d, "nginx.conf")
     with open(conf_path, "w") as f:
         f.write(conf)

@@ -13,6 +13,8 @@ Cases that differ only in path and load arguments share one template directory
 import os
 from dataclasses import dataclass
 
+from . import backend
+
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -20,11 +22,12 @@ HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 class Case:
     name: str
     description: str
-    protocol: str = "http"     # a key of protocols.PROTOCOLS: http, https (nginx, wrk) or bolt
+    protocol: str = "http"     # a key of protocols.PROTOCOLS: http, https (nginx, wrk),
+                               # h2c-h1, h2c, grpc (nginx, h2load) or bolt
     path: str = "/"            # HTTP request path; the backend serves BODIES[path]
     load_args: tuple = ()      # extra load client arguments (wrk: -s script.lua, -H header;
-                               # bolt_load.js: --size BYTES)
-    connections: int = 32      # default connections of the load client (wrk -c)
+                               # h2load: -H header; bolt_load.js: --size BYTES)
+    connections: int = 32      # default connections of the load client (wrk -c, h2load -c)
     templates: str = ""        # template dir under cases/ (default: the case's name)
 
     @property
@@ -56,6 +59,15 @@ CASES = {c.name: c for c in [
     Case("https_handshake", "HTTPS terminated at the proxy; a new connection and a full "
          "TLS handshake per request (Connection: close), 127-byte body",
          protocol="https", load_args=("-H", "Connection: close"), templates="https"),
+    # h2load, prior-knowledge h2c: 32 connections as wrk, 10 streams in flight on each
+    # (load.H2_STREAMS). The proxy speaks HTTP/1.1 or h2c to nginx.
+    Case("h2c_to_h1", "h2c to the proxy, HTTP/1.1 to the backend; GET of a 127-byte body",
+         protocol="h2c-h1"),
+    Case("h2c_to_h2", "h2c to the proxy and to the backend; GET of a 127-byte body",
+         protocol="h2c"),
+    # The same proxy configs as h2c_to_h2: a gRPC call is an HTTP/2 POST with trailers.
+    Case("grpc_unary", "gRPC unary over h2c both sides; a 102-byte message each way",
+         protocol="grpc", path=backend.GRPC_PATH, templates="h2c_to_h2"),
     # bolt_load.js: one echo call in flight per connection, like wrk; mosn proxies it at L7,
     # haproxy and envoy forward it at L4 (the floor).
     Case("bolt", "SOFA bolt v1 RPC (hessian2); echo of a 100-byte string",

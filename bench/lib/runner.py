@@ -128,10 +128,9 @@ def measure_once(name, pid, port, args, case, alive):
         rss = []
         sample = (lambda: rss.append(measure.memory_kb(pid)[0])) if pid else None
         cpu0 = measure.cpu_seconds(pid) if pid else None
-        t0 = time.monotonic()
         res = PROTOCOLS[case.protocol].run(port, case, args.duration, args.connections,
                                            args.load_cpu, on_tick=sample)
-        wall = time.monotonic() - t0
+        wall = res["wall_s"]  # while the load client ran
         if not res["requests"]:
             raise BenchError(f"no request completed through {name}:\n{res['raw']}")
         if pid:
@@ -142,7 +141,6 @@ def measure_once(name, pid, port, args, case, alive):
             res["cpu_pct"] = 100.0 * res["cpu_s"] / wall
             now_rss, res["hwm_kb"] = measure.memory_kb(pid)
             res["rss_kb"] = rss[-1] if rss else now_rss
-        res["wall_s"] = wall
         if not measure.busy_builders():
             return res
         log(f"a build ran during the {name} run; measuring it again")
