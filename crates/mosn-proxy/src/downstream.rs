@@ -19,10 +19,12 @@ pub struct Downstream {
 }
 
 impl Downstream {
-    pub fn new(connection: Connection) -> Downstream {
+    /// Starts with the bytes a filter before this one read off the connection, if any.
+    pub fn new(mut connection: Connection) -> Downstream {
+        let buf = std::mem::take(&mut connection.early);
         Downstream {
             connection,
-            buf: BytesMut::new(),
+            buf,
             scratch: BytesMut::new(),
         }
     }
