@@ -32,18 +32,6 @@ fn start_proxy(protocols: (&str, &str), upstream: &str, extend: Value) -> (Mosn,
     (Mosn::start(&config, port), port)
 }
 
-/// Waits up to `limit` for `text` in mosn's log.
-fn logged(mosn: &Mosn, text: &str, limit: Duration) -> bool {
-    let deadline = Instant::now() + limit;
-    while !mosn.log().contains(text) {
-        if Instant::now() > deadline {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    true
-}
-
 /// nginx frozen (SIGSTOP) behind an HTTP/2 pool: its connection still looks open, so only the
 /// unanswered PINGs tell; the request fails in seconds instead of at the route's 30 s timeout.
 #[test]
@@ -86,11 +74,7 @@ fn a_client_that_stops_answering_pings_is_closed() {
     let mut silent = connect(port);
     let ending = read_until_closed(&mut silent, Duration::from_secs(10));
     assert!(ending.closed, "{ending:?}");
-    assert!(logged(
-        &mosn,
-        "HTTP/2 client did not answer a PING in time",
-        Duration::from_secs(5)
-    ));
+    assert!(mosn.logged("HTTP/2 client did not answer a PING in time"));
     assert_eq!(grpc_call(port, "Sleep"), "ok late -");
     assert!(
         !mosn

@@ -138,14 +138,7 @@ impl Nginx {
     /// Whether the access log shows `line` within 5 s: nginx writes its log line after the
     /// response has gone out, so a client can read the answer before the line exists.
     pub fn logged(&self, line: &str) -> bool {
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while !self.access_log().contains(line) {
-            if Instant::now() > deadline {
-                return false;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        true
+        within_5s(|| self.access_log().contains(line))
     }
 
     pub fn uploaded(&self, name: &str) -> Option<Vec<u8>> {
@@ -268,6 +261,23 @@ impl Mosn {
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.logs().join("mosn.log")).unwrap_or_default()
     }
+
+    /// Whether mosn's log shows `text` within 5 s.
+    pub fn logged(&self, text: &str) -> bool {
+        within_5s(|| self.log().contains(text))
+    }
+}
+
+/// Whether `holds` becomes true within 5 s, checked every 20 ms.
+pub fn within_5s(holds: impl Fn() -> bool) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !holds() {
+        if Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    true
 }
 
 /// Runs `mosn ARGS` to completion.

@@ -181,16 +181,15 @@ async fn open_h2_stream(
                 }
                 break (lease, response, send);
             }
-            // A connection the peer is closing (GOAWAY) refuses new streams: once more, on a
-            // fresh one.
-            Err(err) if !fresh => {
-                tracing::debug!("upstream HTTP/2 stream failed to open: {err}");
-                lease.retire();
-                fresh = true;
-            }
             Err(err) => {
                 tracing::debug!("upstream HTTP/2 stream failed to open: {err}");
-                return Err(Stop::Reply(Local::CONNECT_FAILED));
+                if fresh {
+                    return Err(Stop::Reply(Local::CONNECT_FAILED));
+                }
+                // A connection the peer is closing (GOAWAY) refuses new streams: once more,
+                // on a fresh one.
+                lease.retire();
+                fresh = true;
             }
         }
     };
