@@ -40,18 +40,20 @@ class Peer:
     check: Callable[[str, str], list] = None  # (binary, config path) -> argv checking it
 
 
+def _mosn(name, config, find):
+    return Peer(name, config, find,
+                lambda b, cfg, d: [b, "start", "-c", cfg],
+                lambda b: [b, "version"],
+                lambda b, cfg: [b, "check", "-c", cfg])
+
+
 PEERS = {p.name: p for p in [
-    Peer("mosn", "mosn.json",
-         lambda: os.path.join(REPO, "target", "release", "mosn"),
-         lambda b, cfg, d: [b, "start", "-c", cfg],
-         lambda b: [b, "version"],
-         lambda b, cfg: [b, "check", "-c", cfg]),
+    _mosn("mosn", "mosn.json", lambda: os.path.join(REPO, "target", "release", "mosn")),
+    # Another build of mosn with the same config, to compare two builds in one interleaved
+    # run: --bin mosn-base=PATH (there is no default binary).
+    _mosn("mosn-base", "mosn.json", lambda: None),
     # The same binary with the thread-per-core IO model (use_netpoll_mode: true).
-    Peer("mosn-tpc", "mosn-tpc.json",
-         lambda: os.path.join(REPO, "target", "release", "mosn"),
-         lambda b, cfg, d: [b, "start", "-c", cfg],
-         lambda b: [b, "version"],
-         lambda b, cfg: [b, "check", "-c", cfg]),
+    _mosn("mosn-tpc", "mosn-tpc.json", lambda: os.path.join(REPO, "target", "release", "mosn")),
     Peer("haproxy", "haproxy.cfg", lambda: _which("haproxy"),
          # -db: foreground, no master/worker; one process whose PID we measure
          lambda b, cfg, d: [b, "-db", "-f", cfg],

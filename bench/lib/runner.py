@@ -76,8 +76,9 @@ def select_peers(names, explicit, binaries, case):
         problem = None
         if not binary or not os.access(binary, os.X_OK):
             problem = f"no {name} binary ({binary or 'not found'})"
-            problem += ("; build it (cargo build --release), the harness never does"
-                        if name == "mosn" else "; run bench/install")
+            problem += {"mosn": "; build it (cargo build --release), the harness never does",
+                        "mosn-base": "; name the build to compare with: --bin mosn-base=PATH",
+                        }.get(name, "; run bench/install")
         elif template is None:
             problem = f"case {case.name} has no {peer.config} template for {name}"
         if problem:

@@ -15,7 +15,7 @@ use std::task::{Context, Poll};
 
 use bytes::{Buf, Bytes, BytesMut};
 use mosn_net::Connection;
-use mosn_protocol::http1::{BodyKind, framing};
+use mosn_protocol::http1::{BodyKind, RequestHead, framing};
 use mosn_protocol::http2::convert;
 use mosn_protocol::http2::keepalive::unanswered_ping;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -118,15 +118,22 @@ pub async fn serve(shared: Arc<Shared>, down: Downstream) {
             respond,
             early_resets: Arc::clone(&early_resets),
         };
-        let shared = Arc::clone(&shared);
         let open = Arc::clone(&streams);
-        tokio::spawn(async move {
-            Exchange::new(&shared, Client::H2(client), head, kind)
-                .run()
-                .await;
-            drop(open);
-        });
+        let fut = serve_stream(Arc::clone(&shared), client, head, kind, open);
+        tokio::spawn(fut);
     }
+}
+
+/// One stream's exchange; `_open` counts it among the connection's open streams until it ends.
+async fn serve_stream(
+    shared: Arc<Shared>,
+    client: H2Client,
+    head: RequestHead,
+    kind: BodyKind,
+    _open: Arc<()>,
+) {
+    let mut exchange = Exchange::new(&shared, Client::H2(client), head, kind);
+    exchange.run().await;
 }
 
 /// Early resets a connection may make before their share of its streams counts.

@@ -169,7 +169,7 @@ impl<'a> Exchange<'a> {
     }
 
     /// Serves the request and logs it; says whether the client connection can carry another.
-    pub async fn run(mut self) -> ConnectionNext {
+    pub async fn run(&mut self) -> ConnectionNext {
         let next = self.walk().await;
         self.record.finished = self.elapsed_for_log();
         for log in &self.shared.access_logs {

@@ -120,8 +120,9 @@ async fn connect(
         .pending_requests
         .acquire()
         .ok_or(Stop::Reply(Local::OVERFLOW))?;
-    let stream = cluster
-        .connect_host(host, protocol)
+    // Boxed: a connect (a TLS handshake, a name lookup) is large and rare next to a pooled
+    // connection, and every exchange's future would carry its size otherwise.
+    let stream = Box::pin(cluster.connect_host(host, protocol))
         .await
         .map_err(|reason| {
             tracing::debug!(host = %host.address, "upstream connect failed: {reason}");
@@ -139,7 +140,7 @@ async fn h2_connect(
     settings: &mosn_protocol::http2::Settings,
 ) -> Result<Arc<Http2Connection>, Stop> {
     let (stream, slots) = connect(cluster, host, AppProtocol::Http2).await?;
-    Http2Connection::handshake(stream, slots, settings)
+    Box::pin(Http2Connection::handshake(stream, slots, settings))
         .await
         .map_err(|err| {
             tracing::debug!(host = %host.address, "HTTP/2 handshake failed: {err}");
