@@ -1,6 +1,8 @@
-//! An HTTP/2 client connection: each stream is an exchange of its own, in a task of its own,
-//! while this task drives the connection. A graceful stop sends GOAWAY and lets the open
-//! streams finish; so does a connection left without streams for its idle timeout.
+//! An HTTP/2 client connection: each stream is an exchange of its own, run by the task that
+//! drives the connection. A stream's progress and the connection's reads and writes happen in
+//! the same poll: no task is spawned per stream, and a frame a stream queues is written
+//! without waking another task. A graceful stop sends GOAWAY and lets the open streams finish;
+//! so does a connection left without streams for its idle timeout.
 //!
 //! A client that resets most of its streams before they are answered is cut off with GOAWAY
 //! ENHANCE_YOUR_CALM: each such stream has already cost an upstream request, and the reset
@@ -8,14 +10,17 @@
 //! accepted before its reset arrives). `h2` itself refuses resets of streams not yet accepted.
 
 use std::io;
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 
 use bytes::{Buf, Bytes, BytesMut};
+use futures_util::stream::FuturesUnordered;
+use futures_util::{FutureExt, StreamExt};
 use mosn_net::Connection;
-use mosn_protocol::http1::{BodyKind, RequestHead, framing};
+use mosn_protocol::http1::{BodyKind, framing};
 use mosn_protocol::http2::convert;
 use mosn_protocol::http2::keepalive::unanswered_ping;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -28,6 +33,7 @@ use crate::reply::h2_local_reply;
 use crate::settings::idle_timeout;
 
 pub async fn serve(shared: Arc<Shared>, down: Downstream) {
+    let shared = &*shared;
     let (connection, early) = down.into_parts();
     let info = Arc::new(connection.info.clone());
     let mut drain = connection.drain.clone();
@@ -42,8 +48,7 @@ pub async fn serve(shared: Arc<Shared>, down: Downstream) {
         }
         Err(_) => return,
     };
-    // Each stream task holds a clone: the count says how many are open.
-    let streams = Arc::new(());
+    let mut streams = FuturesUnordered::new();
     let early_resets = Arc::new(AtomicUsize::new(0));
     let mut accepted = 0usize;
     let mut closing = false;
@@ -51,6 +56,9 @@ pub async fn serve(shared: Arc<Shared>, down: Downstream) {
     let mut dead_peer = std::pin::pin!(dead_peer);
     loop {
         let next = tokio::select! {
+            // Streams first: the frames they queue go out as the connection is driven below.
+            biased;
+            Some(()) = streams.next(), if !streams.is_empty() => continue,
             next = h2.accept() => next,
             () = &mut dead_peer => {
                 tracing::info!(
@@ -66,7 +74,7 @@ pub async fn serve(shared: Arc<Shared>, down: Downstream) {
                 continue;
             }
             () = tokio::time::sleep(idle), if !closing => {
-                if Arc::strong_count(&streams) == 1 {
+                if streams.is_empty() {
                     closing = true;
                     h2.graceful_shutdown();
                 }
@@ -77,9 +85,9 @@ pub async fn serve(shared: Arc<Shared>, down: Downstream) {
             Some(Ok(stream)) => stream,
             Some(Err(err)) => {
                 tracing::debug!(connection = info.id, "HTTP/2 connection ended: {err}");
-                return;
+                break;
             }
-            None => return,
+            None => break,
         };
         accepted += 1;
         if !closing && resets_too_many(early_resets.load(Ordering::Relaxed), accepted) {
@@ -118,22 +126,23 @@ pub async fn serve(shared: Arc<Shared>, down: Downstream) {
             respond,
             early_resets: Arc::clone(&early_resets),
         };
-        let open = Arc::clone(&streams);
-        let fut = serve_stream(Arc::clone(&shared), client, head, kind, open);
-        tokio::spawn(fut);
+        let mut exchange = Exchange::new(shared, Client::H2(client), head, kind);
+        let id = info.id;
+        // A bug that panics in one exchange ends that stream (reset), not the connection.
+        streams.push(
+            AssertUnwindSafe(async move {
+                exchange.run().await;
+            })
+            .catch_unwind()
+            .map(move |result| {
+                if result.is_err() {
+                    tracing::error!(connection = id, "an HTTP/2 stream's exchange panicked");
+                }
+            }),
+        );
     }
-}
-
-/// One stream's exchange; `_open` counts it among the connection's open streams until it ends.
-async fn serve_stream(
-    shared: Arc<Shared>,
-    client: H2Client,
-    head: RequestHead,
-    kind: BodyKind,
-    _open: Arc<()>,
-) {
-    let mut exchange = Exchange::new(&shared, Client::H2(client), head, kind);
-    exchange.run().await;
+    // The connection is gone: what the open streams still do fails at once, and is logged.
+    while streams.next().await.is_some() {}
 }
 
 /// Early resets a connection may make before their share of its streams counts.
