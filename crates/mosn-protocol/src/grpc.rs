@@ -60,7 +60,7 @@ mod tests {
 
     fn with(name: &str, value: &str) -> Headers {
         let mut headers = Headers::default();
-        headers.push(name.to_string(), value.to_string());
+        headers.push(name, value);
         headers
     }
 

@@ -157,7 +157,7 @@ mod tests {
         let head = |status: u16, field: Option<(&str, &str)>| {
             let mut headers = Headers::default();
             if let Some((n, v)) = field {
-                headers.push(n.to_string(), v.to_string());
+                headers.push(n, v);
             }
             ResponseHead {
                 version: Version::Http11,

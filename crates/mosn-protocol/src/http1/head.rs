@@ -1,12 +1,13 @@
 //! Request and response heads, parsed with httparse and then held as `Bytes` slices of the
 //! received data: no copy, and names keep their case.
 
+use std::mem::MaybeUninit;
 use std::ops::Range;
 
 use bytes::{Bytes, BytesMut};
 
 use super::error::Error;
-use super::headers::Headers;
+use super::headers::{Headers, Parsed};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Version {
@@ -130,7 +131,7 @@ fn check_partial(
 
 /// Offsets of a slice inside the buffer it was parsed from. httparse hands back a static `""`
 /// for an empty part (a missing reason phrase), which is not inside the buffer: an empty range.
-fn range_in(base: &[u8], part: &[u8]) -> Range<usize> {
+pub(super) fn range_in(base: &[u8], part: &[u8]) -> Range<usize> {
     let start = (part.as_ptr() as usize).checked_sub(base.as_ptr() as usize);
     match start {
         Some(start) if start + part.len() <= base.len() => start..start + part.len(),
@@ -138,12 +139,19 @@ fn range_in(base: &[u8], part: &[u8]) -> Range<usize> {
     }
 }
 
+/// Room for httparse's field slices, left uninitialized: it writes each before it is read, and
+/// clearing 4 KiB for every head would cost more than parsing a small one.
+fn uninit_headers<'b>() -> [MaybeUninit<httparse::Header<'b>>; MAX_HEADERS] {
+    [const { MaybeUninit::uninit() }; MAX_HEADERS]
+}
+
 /// Parses a request head from the front of `buf`, taking it out of `buf` when complete.
 /// `Ok(None)`: more bytes are needed.
 pub fn parse_request(buf: &mut BytesMut, limits: &Limits) -> Result<Option<RequestHead>, Error> {
-    let mut storage = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut request = httparse::Request::new(&mut storage[..limits.max_headers.min(MAX_HEADERS)]);
-    let length = match request.parse(buf) {
+    let mut storage = uninit_headers();
+    let mut request = httparse::Request::new(&mut []);
+    let storage = &mut storage[..limits.max_headers.min(MAX_HEADERS)];
+    let length = match request.parse_with_uninit_headers(buf, storage) {
         Ok(httparse::Status::Partial) => {
             check_partial(buf, limits, Some(limits.max_request_line))?;
             return Ok(None);
@@ -160,21 +168,26 @@ pub fn parse_request(buf: &mut BytesMut, limits: &Limits) -> Result<Option<Reque
     if target.len() > limits.max_request_line {
         return Err(Error::Malformed("the request line is too long"));
     }
-    let fields = FieldSpans::of(buf, request.headers);
+    let fields = Parsed::of(buf, request.headers);
     let head = buf.split_to(length).freeze();
     Ok(Some(RequestHead {
         method: head.slice(method),
         target: head.slice(target),
         version,
-        headers: fields.headers(&head),
+        headers: fields.on(head),
     }))
 }
 
 /// Parses a response head from the front of `buf`, taking it out when complete.
 pub fn parse_response(buf: &mut BytesMut, limits: &Limits) -> Result<Option<ResponseHead>, Error> {
-    let mut storage = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let mut response = httparse::Response::new(&mut storage[..limits.max_headers.min(MAX_HEADERS)]);
-    let length = match response.parse(buf) {
+    let mut storage = uninit_headers();
+    let mut response = httparse::Response::new(&mut []);
+    let storage = &mut storage[..limits.max_headers.min(MAX_HEADERS)];
+    let length = match httparse::ParserConfig::default().parse_response_with_uninit_headers(
+        &mut response,
+        buf,
+        storage,
+    ) {
         Ok(httparse::Status::Partial) => {
             check_partial(buf, limits, None)?;
             return Ok(None);
@@ -188,49 +201,14 @@ pub fn parse_response(buf: &mut BytesMut, limits: &Limits) -> Result<Option<Resp
     let version = version(response.version)?;
     let status = response.code.ok_or(Error::Malformed("no status"))?;
     let reason = range_in(buf, response.reason.unwrap_or_default().as_bytes());
-    let fields = FieldSpans::of(buf, response.headers);
+    let fields = Parsed::of(buf, response.headers);
     let head = buf.split_to(length).freeze();
     Ok(Some(ResponseHead {
         version,
         status,
         reason: head.slice(reason),
-        headers: fields.headers(&head),
+        headers: fields.on(head),
     }))
-}
-
-/// Where each field's name and value lie in the parsed bytes, kept on the stack between parsing
-/// (which borrows the buffer) and slicing the frozen head.
-struct FieldSpans {
-    spans: [(usize, usize, usize, usize); MAX_HEADERS],
-    len: usize,
-}
-
-impl FieldSpans {
-    fn of(base: &[u8], fields: &[httparse::Header<'_>]) -> FieldSpans {
-        let mut spans = [(0, 0, 0, 0); MAX_HEADERS];
-        for (span, field) in spans.iter_mut().zip(fields) {
-            let (name, value) = (
-                range_in(base, field.name.as_bytes()),
-                range_in(base, field.value),
-            );
-            *span = (name.start, name.end, value.start, value.end);
-        }
-        FieldSpans {
-            spans,
-            len: fields.len().min(MAX_HEADERS),
-        }
-    }
-
-    fn headers(&self, head: &Bytes) -> Headers {
-        let mut headers = Headers::with_capacity(self.len);
-        for (name_start, name_end, value_start, value_end) in &self.spans[..self.len] {
-            headers.push(
-                head.slice(*name_start..*name_end),
-                head.slice(*value_start..*value_end),
-            );
-        }
-        headers
-    }
 }
 
 /// Parses trailer fields (a header block without a start line) at the front of `buf`.
@@ -242,13 +220,11 @@ pub fn parse_fields(buf: &mut BytesMut, limits: &Limits) -> Result<Option<Header
                 check_partial(buf, limits, None)?;
                 return Ok(None);
             }
-            Ok(httparse::Status::Complete((length, parsed))) => {
-                (length, FieldSpans::of(buf, parsed))
-            }
+            Ok(httparse::Status::Complete((length, parsed))) => (length, Parsed::of(buf, parsed)),
             Err(err) => return Err(malformed(err, limits)),
         };
     let block = buf.split_to(length).freeze();
-    Ok(Some(fields.headers(&block)))
+    Ok(Some(fields.on(block)))
 }
 
 #[cfg(test)]

@@ -1,26 +1,124 @@
 //! Header fields as they arrived: names keep their case and order, so that an upstream sees
 //! what the client wrote. Lookups ignore case.
+//!
+//! The fields of a parsed head are spans of the bytes it came in (shared with the head, so no
+//! copy, allocation or reference count per field); fields added or changed later are copied
+//! into a buffer of the head's own.
+
+use std::fmt;
+use std::ops::Range;
 
 use bytes::Bytes;
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+use super::head::range_in;
+
+#[derive(Clone, Default)]
 pub struct Headers {
-    fields: Vec<(Bytes, Bytes)>,
+    /// The received bytes the parsed fields lie in.
+    wire: Bytes,
+    /// The bytes of fields added since.
+    added: Vec<u8>,
+    fields: Vec<Field>,
+}
+
+#[derive(Clone, Copy)]
+struct Field {
+    name: Span,
+    value: Span,
+}
+
+/// Where a name or a value lies: in `wire`, or in `added` when `start` has the [`ADDED`] bit.
+#[derive(Clone, Copy)]
+struct Span {
+    start: u32,
+    len: u32,
+}
+
+const ADDED: u32 = 1 << 31;
+
+fn text<'a>(wire: &'a [u8], added: &'a [u8], span: Span) -> &'a [u8] {
+    let (buf, start) = match span.start & ADDED {
+        0 => (wire, span.start),
+        _ => (added, span.start & !ADDED),
+    };
+    &buf[start as usize..(start + span.len) as usize]
+}
+
+/// The fields httparse found in a buffer, as spans to keep once the buffer is frozen.
+pub(super) struct Parsed(Vec<Field>);
+
+impl Parsed {
+    pub(super) fn of(base: &[u8], fields: &[httparse::Header<'_>]) -> Parsed {
+        // A span of `base`, a received head: far below 2 GiB.
+        let span = |range: Range<usize>| Span {
+            start: range.start as u32,
+            len: range.len() as u32,
+        };
+        Parsed(
+            fields
+                .iter()
+                .map(|f| Field {
+                    name: span(range_in(base, f.name.as_bytes())),
+                    value: span(range_in(base, f.value)),
+                })
+                .collect(),
+        )
+    }
+
+    /// The fields, as spans of `wire`: the bytes they were parsed from, frozen.
+    pub(super) fn on(self, wire: Bytes) -> Headers {
+        Headers {
+            wire,
+            added: Vec::new(),
+            fields: self.0,
+        }
+    }
 }
 
 impl Headers {
-    pub fn with_capacity(capacity: usize) -> Headers {
+    /// Room for `fields` fields whose names and values take `bytes` bytes.
+    pub fn with_capacity(fields: usize, bytes: usize) -> Headers {
         Headers {
-            fields: Vec::with_capacity(capacity),
+            wire: Bytes::new(),
+            added: Vec::with_capacity(bytes),
+            fields: Vec::with_capacity(fields),
         }
     }
 
-    pub fn push(&mut self, name: impl Into<Bytes>, value: impl Into<Bytes>) {
-        self.fields.push((name.into(), value.into()));
+    /// Copies `bytes` into `added`. Heads are capped far below 2 GiB (64 KiB for HTTP/1, the
+    /// header list limit for HTTP/2), so the span's offset always fits.
+    fn add(&mut self, bytes: &[u8]) -> Span {
+        let start = u32::try_from(self.added.len())
+            .ok()
+            .filter(|start| start + (bytes.len() as u32) < ADDED)
+            .expect("a head's added fields stay under 2 GiB");
+        self.added.extend_from_slice(bytes);
+        Span {
+            start: start | ADDED,
+            len: bytes.len() as u32,
+        }
+    }
+
+    fn text(&self, span: Span) -> &[u8] {
+        text(&self.wire, &self.added, span)
+    }
+
+    fn position(&self, name: &str) -> Option<usize> {
+        self.fields
+            .iter()
+            .position(|f| self.text(f.name).eq_ignore_ascii_case(name.as_bytes()))
+    }
+
+    pub fn push(&mut self, name: impl AsRef<[u8]>, value: impl AsRef<[u8]>) {
+        let name = self.add(name.as_ref());
+        let value = self.add(value.as_ref());
+        self.fields.push(Field { name, value });
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
-        self.fields.iter().map(|(n, v)| (n.as_ref(), v.as_ref()))
+        self.fields
+            .iter()
+            .map(|f| (self.text(f.name), self.text(f.value)))
     }
 
     pub fn len(&self) -> usize {
@@ -33,10 +131,7 @@ impl Headers {
 
     /// The first value of `name`.
     pub fn get(&self, name: &str) -> Option<&[u8]> {
-        self.fields
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
-            .map(|(_, v)| v.as_ref())
+        self.position(name).map(|i| self.text(self.fields[i].value))
     }
 
     pub fn get_str(&self, name: &str) -> Option<&str> {
@@ -44,39 +139,34 @@ impl Headers {
     }
 
     pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
-        self.fields
-            .iter()
+        self.iter()
             .filter(move |(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
-            .map(|(_, v)| v.as_ref())
+            .map(|(_, v)| v)
     }
 
     pub fn contains(&self, name: &str) -> bool {
-        self.get(name).is_some()
+        self.position(name).is_some()
     }
 
     /// Removes every field named `name`.
     pub fn remove(&mut self, name: &str) {
-        self.fields
-            .retain(|(n, _)| !n.eq_ignore_ascii_case(name.as_bytes()));
+        self.retain(|n, _| !n.eq_ignore_ascii_case(name.as_bytes()));
     }
 
     /// Replaces every field named `name` by one with `value`, in place of the first.
-    pub fn set(&mut self, name: &str, value: impl Into<Bytes>) {
-        let value = value.into();
-        match self
-            .fields
-            .iter()
-            .position(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
-        {
+    pub fn set(&mut self, name: &str, value: impl AsRef<[u8]>) {
+        match self.position(name) {
             Some(first) => {
-                self.fields[first].1 = value;
+                self.fields[first].value = self.add(value.as_ref());
                 let mut i = 0;
-                self.fields.retain(|(n, _)| {
+                let (wire, added) = (&self.wire, &self.added);
+                self.fields.retain(|f| {
                     i += 1;
-                    i - 1 == first || !n.eq_ignore_ascii_case(name.as_bytes())
+                    i - 1 == first
+                        || !text(wire, added, f.name).eq_ignore_ascii_case(name.as_bytes())
                 });
             }
-            None => self.push(Bytes::copy_from_slice(name.as_bytes()), value),
+            None => self.push(name, value),
         }
     }
 
@@ -87,7 +177,29 @@ impl Headers {
     }
 
     pub fn retain(&mut self, mut keep: impl FnMut(&[u8], &[u8]) -> bool) {
-        self.fields.retain(|(n, v)| keep(n, v));
+        let (wire, added) = (&self.wire, &self.added);
+        self.fields
+            .retain(|f| keep(text(wire, added, f.name), text(wire, added, f.value)));
+    }
+}
+
+/// Equal when they hold the same fields in the same order, wherever their bytes are kept.
+impl PartialEq for Headers {
+    fn eq(&self, other: &Headers) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Headers {}
+
+impl fmt::Debug for Headers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(
+                self.iter()
+                    .map(|(n, v)| (String::from_utf8_lossy(n), String::from_utf8_lossy(v))),
+            )
+            .finish()
     }
 }
 
@@ -120,6 +232,25 @@ mod tests {
                 (b"content-TYPE".to_vec(), b"text/plain".to_vec())
             ]
         );
+    }
+
+    #[test]
+    fn parsed_fields_and_added_ones_read_and_change_alike() {
+        let raw = &b"GET / HTTP/1.1\r\nHost: a\r\nX-Trace: 1\r\nx-trace: 2\r\n\r\n"[..];
+        let limits = crate::http1::Limits::default();
+        let mut h = crate::http1::head::parse_request(&mut bytes::BytesMut::from(raw), &limits)
+            .unwrap()
+            .unwrap()
+            .headers;
+        assert_eq!(h.get_all("X-TRACE").collect::<Vec<_>>(), [&b"1"[..], b"2"]);
+        h.set("x-trace", "3");
+        h.push("Via", "mosn");
+        h.remove("HOST");
+        let mut expected = Headers::default();
+        expected.push("X-Trace", "3");
+        expected.push("Via", "mosn");
+        assert_eq!(h, expected, "the same fields, whether parsed or added");
+        assert_eq!(format!("{h:?}"), r#"[("X-Trace", "3"), ("Via", "mosn")]"#);
     }
 
     #[test]

@@ -45,7 +45,7 @@ mod tests {
             ("TE", "trailers"),
             ("X-Kept", "yes"),
         ] {
-            h.push(n.to_string(), v.to_string());
+            h.push(n, v);
         }
         remove_hop_by_hop(&mut h);
         let names: Vec<_> = h

@@ -20,15 +20,19 @@ pub enum ConvertError {
 
 /// Header fields from an HTTP/2 message, in the order `h2` gives them.
 pub fn headers_from_map(map: &HeaderMap) -> Headers {
-    let mut headers = Headers::with_capacity(map.len());
+    let mut headers = Headers::with_capacity(map.len(), field_bytes(map));
     push_fields(map, &mut headers);
     headers
 }
 
+/// The bytes the names and values of `map` take.
+fn field_bytes(map: &HeaderMap) -> usize {
+    map.iter().map(|(n, v)| n.as_str().len() + v.len()).sum()
+}
+
 fn push_fields(map: &HeaderMap, headers: &mut Headers) {
     for (name, value) in map {
-        let name = Bytes::copy_from_slice(name.as_str().as_bytes());
-        headers.push(name, Bytes::copy_from_slice(value.as_bytes()));
+        headers.push(name.as_str(), value.as_bytes());
     }
 }
 
@@ -53,30 +57,39 @@ pub fn headers_to_map(headers: &Headers) -> HeaderMap {
 
 /// The head of a request that came over HTTP/2: `:authority` becomes `host`, first.
 pub fn request_head(request: &http::request::Parts) -> RequestHead {
-    let mut headers = headers_from_map(&request.headers);
-    if let Some(authority) = request.uri.authority()
-        && !headers.contains("host")
-    {
-        let mut with_host = Headers::with_capacity(headers.len() + 1);
-        with_host.push(
-            "host",
-            Bytes::copy_from_slice(authority.as_str().as_bytes()),
-        );
-        for (name, value) in headers.iter() {
-            with_host.push(Bytes::copy_from_slice(name), Bytes::copy_from_slice(value));
-        }
-        headers = with_host;
+    let authority = request
+        .uri
+        .authority()
+        .filter(|_| !request.headers.contains_key(http::header::HOST));
+    let mut headers = Headers::with_capacity(
+        request.headers.len() + 1,
+        field_bytes(&request.headers) + authority.map_or(0, |a| "host".len() + a.as_str().len()),
+    );
+    if let Some(authority) = authority {
+        headers.push("host", authority.as_str());
     }
+    push_fields(&request.headers, &mut headers);
     let target = match (&request.method, request.uri.path_and_query()) {
         (&Method::CONNECT, _) => request.uri.authority().map(|a| a.as_str()),
         (_, Some(path)) => Some(path.as_str()),
         (_, None) => None,
     };
     RequestHead {
-        method: Bytes::copy_from_slice(request.method.as_str().as_bytes()),
+        method: method_bytes(&request.method),
         target: Bytes::copy_from_slice(target.unwrap_or("/").as_bytes()),
         version: Version::Http2,
         headers,
+    }
+}
+
+/// The method's name: a static one for the standard methods, saving an allocation.
+fn method_bytes(method: &Method) -> Bytes {
+    const STANDARD: [&str; 9] = [
+        "GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "CONNECT", "PATCH", "TRACE",
+    ];
+    match STANDARD.iter().find(|name| **name == method.as_str()) {
+        Some(name) => Bytes::from_static(name.as_bytes()),
+        None => Bytes::copy_from_slice(method.as_str().as_bytes()),
     }
 }
 
@@ -156,7 +169,7 @@ mod tests {
             ("X-Kept", "yes"),
             ("Bad Name", "x"),
         ] {
-            headers.push(name.to_string(), value.to_string());
+            headers.push(name, value);
         }
         let map = headers_to_map(&headers);
         let names: Vec<&str> = map.keys().map(|n| n.as_str()).collect();

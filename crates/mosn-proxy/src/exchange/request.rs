@@ -67,11 +67,11 @@ impl Exchange<'_> {
         // Upstreams get origin form, and the absolute form's authority as Host.
         if let Some((authority, origin)) = self.head.absolute_form() {
             head.target = Bytes::copy_from_slice(origin);
-            head.headers.set("host", Bytes::copy_from_slice(authority));
+            head.headers.set("host", authority);
         }
         if let Some(protocol) = &self.upgrade {
             head.headers.push("Connection", "Upgrade");
-            head.headers.push("Upgrade", protocol.clone());
+            head.headers.push("Upgrade", protocol);
         }
         if let (Some(forward), Some(route)) = (self.forward, &self.route) {
             if let (Some(rewrite), Some(prefix)) = (&forward.prefix_rewrite, route.prefix) {
@@ -80,8 +80,7 @@ impl Exchange<'_> {
                 head.target = rewrite_path(&head.target, regex, substitution);
             }
             if let Some(host) = &forward.host_rewrite {
-                head.headers
-                    .set("host", Bytes::copy_from_slice(host.as_bytes()));
+                head.headers.set("host", host);
             } else if forward.auto_host_rewrite
                 && let Some(host) = &self.host
             {
@@ -159,11 +158,10 @@ pub(super) fn apply(
             headers.remove(name);
         }
         for edit in add {
-            let value = Bytes::copy_from_slice(edit.value.as_bytes());
             if edit.append {
-                headers.push(Bytes::copy_from_slice(edit.name.as_bytes()), value);
+                headers.push(&edit.name, &edit.value);
             } else {
-                headers.set(&edit.name, value);
+                headers.set(&edit.name, &edit.value);
             }
         }
     }
