@@ -3,6 +3,7 @@
 
 mod common;
 
+use std::io::Write;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -18,9 +19,22 @@ fn fast_keepalive() -> Value {
 /// A proxy listener speaking `protocols`, routing everything to `upstream` with a 30 s
 /// timeout, with `extend_config`.
 fn start_proxy(protocols: (&str, &str), upstream: &str, extend: Value) -> (Mosn, u16) {
+    start_proxy_idle(protocols, upstream, extend, None)
+}
+
+/// The same, with the listener's `connection_idle_timeout`.
+fn start_proxy_idle(
+    protocols: (&str, &str),
+    upstream: &str,
+    extend: Value,
+    idle_timeout: Option<&str>,
+) -> (Mosn, u16) {
     let port = free_port();
     let mut listener = proxy_listener("p", port, "all", protocols);
     listener["filter_chains"][0]["filters"][0]["config"]["extend_config"] = extend;
+    if let Some(idle) = idle_timeout {
+        listener["connection_idle_timeout"] = json!(idle);
+    }
     let mut config = config(
         json!([listener]),
         json!([cluster("up", &[upstream.to_string()])]),
@@ -125,6 +139,45 @@ fn grpc_call(port: u16, call: &str) -> String {
         .output()
         .unwrap();
     String::from_utf8_lossy(&output.stdout).trim().to_string()
+}
+
+/// A client connection left without a stream for the listener's idle timeout gets GOAWAY
+/// (NO_ERROR), between one and two timeouts after its last stream ended, and is closed one
+/// timeout later even though this client never answers the PING that confirms a GOAWAY.
+#[test]
+fn an_idle_client_connection_gets_goaway_and_is_closed() {
+    let nginx = Nginx::start();
+    let upstream = format!("127.0.0.1:{}", nginx.h2_port);
+    let (_mosn, port) = start_proxy_idle(("Http2", "Http2"), &upstream, json!({}), Some("1s"));
+    let mut client = connect(port);
+    client
+        .write_all(&frame(
+            HEADERS,
+            END_HEADERS | END_STREAM,
+            1,
+            &get_block("/"),
+        ))
+        .unwrap();
+    let sent = Instant::now();
+    let ending = read_until_closed(&mut client, Duration::from_secs(10));
+    let closed_after = sent.elapsed();
+    assert_eq!(ending.answered, [1], "{ending:?}");
+    assert_eq!(ending.goaway, Some(0), "{ending:?}");
+    assert!(ending.closed, "{ending:?}");
+    assert!(
+        closed_after >= Duration::from_secs(1) && closed_after < Duration::from_secs(5),
+        "closed {closed_after:?} after its only request"
+    );
+}
+
+/// A stream open longer than the idle timeout (a 3 s gRPC call, timeout 1 s) is not cut: the
+/// connection is not idle while it has a stream.
+#[test]
+fn a_stream_longer_than_the_idle_timeout_finishes() {
+    let server = PeerServer::start(Command::new("python3").arg(peer("grpc_server.py")));
+    let (_mosn, port) =
+        start_proxy_idle(("Http2", "Http2"), &server.address(), json!({}), Some("1s"));
+    assert_eq!(grpc_call(port, "Sleep"), "ok late -");
 }
 
 /// An nginx h2c server that says GOAWAY after every 3 requests on a connection, logging each

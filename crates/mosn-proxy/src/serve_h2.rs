@@ -11,7 +11,7 @@
 
 use std::io;
 use std::panic::AssertUnwindSafe;
-use std::pin::Pin;
+use std::pin::{Pin, pin};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll};
@@ -36,7 +36,7 @@ pub async fn serve(shared: Arc<Shared>, down: Downstream) {
     let shared = &*shared;
     let (connection, early) = down.into_parts();
     let info = Arc::new(connection.info.clone());
-    let mut drain = connection.drain.clone();
+    let drain = connection.drain.clone();
     let idle = idle_timeout(&connection);
     let io = ClientIo { early, connection };
     let handshake = shared.settings.http2.server().handshake::<_, Bytes>(io);
@@ -53,12 +53,23 @@ pub async fn serve(shared: Arc<Shared>, down: Downstream) {
     let mut accepted = 0usize;
     let mut closing = false;
     let dead_peer = unanswered_ping(h2.ping_pong(), shared.settings.http2.keepalive);
-    let mut dead_peer = std::pin::pin!(dead_peer);
+    let mut dead_peer = pin!(dead_peer);
+    let mut drain_signal = drain.clone();
+    let mut draining = pin!(async move { drain_signal.signaled().await });
+    // One timer for the connection's life, checked every `idle` (not one per stream): idle
+    // means no stream open, and none begun or ended since the last check. A client still there
+    // one more timeout after GOAWAY, with no stream left, is dropped.
+    let mut idle_check = pin!(tokio::time::sleep(idle));
+    let mut activity = 0usize;
+    let mut activity_at_check = 0usize;
     loop {
         let next = tokio::select! {
             // Streams first: the frames they queue go out as the connection is driven below.
             biased;
-            Some(()) = streams.next(), if !streams.is_empty() => continue,
+            Some(()) = streams.next(), if !streams.is_empty() => {
+                activity += 1;
+                continue;
+            }
             next = h2.accept() => next,
             () = &mut dead_peer => {
                 tracing::info!(
@@ -68,16 +79,24 @@ pub async fn serve(shared: Arc<Shared>, down: Downstream) {
                 );
                 return;
             }
-            () = drain.signaled(), if !closing => {
+            () = &mut draining, if !closing => {
                 closing = true;
                 h2.graceful_shutdown();
                 continue;
             }
-            () = tokio::time::sleep(idle), if !closing => {
-                if streams.is_empty() {
+            () = &mut idle_check => {
+                if closing && streams.is_empty() {
+                    // GOAWAY went out at least one timeout ago and the client has not ended
+                    // the connection (nor answered the PING that confirms the GOAWAY).
+                    tracing::debug!(connection = info.id, "HTTP/2 client kept its connection after GOAWAY: closed");
+                    break;
+                }
+                if !closing && streams.is_empty() && activity == activity_at_check {
                     closing = true;
                     h2.graceful_shutdown();
                 }
+                activity_at_check = activity;
+                idle_check.as_mut().reset(tokio::time::Instant::now() + idle);
                 continue;
             }
         };
@@ -90,6 +109,7 @@ pub async fn serve(shared: Arc<Shared>, down: Downstream) {
             None => break,
         };
         accepted += 1;
+        activity += 1;
         if !closing && resets_too_many(early_resets.load(Ordering::Relaxed), accepted) {
             tracing::warn!(
                 connection = info.id,
