@@ -58,14 +58,8 @@ impl Client<'_> {
 }
 
 /// Resolves when an HTTP/2 client resets its stream (or its connection is gone), and counts
-/// the reset as an early one; never for an HTTP/1 client, whose going away shows on its next
-/// read or write.
-pub async fn reset_before_answer(client: &mut Client<'_>) {
-    match client {
-        Client::H2(stream) => {
-            let _ = poll_fn(|cx| stream.respond.poll_reset(cx)).await;
-            stream.early_resets.fetch_add(1, Ordering::Relaxed);
-        }
-        Client::H1(_) => std::future::pending().await,
-    }
+/// the reset as an early one. (An HTTP/1 client's going away shows on its next read or write.)
+pub async fn reset_before_answer(stream: &mut H2Client) {
+    let _ = poll_fn(|cx| stream.respond.poll_reset(cx)).await;
+    stream.early_resets.fetch_add(1, Ordering::Relaxed);
 }

@@ -5,8 +5,10 @@ use std::io;
 
 use bytes::BytesMut;
 use mosn_net::{Connection, FilterStatus};
+use tokio::time::Instant;
 
 use crate::body::{Sink, Source};
+use crate::deadline::Deadline;
 
 /// Read size: MOSN's default connection buffer.
 pub const READ_SIZE: usize = 16 * 1024;
@@ -16,6 +18,10 @@ pub struct Downstream {
     /// Bytes received and not yet consumed (a pipelined request may wait here).
     pub buf: BytesMut,
     scratch: BytesMut,
+    /// For the waits between requests and within a head.
+    head_deadline: Deadline,
+    /// For the waits of its requests' responses.
+    pub response_deadline: Deadline,
 }
 
 impl Downstream {
@@ -26,28 +32,21 @@ impl Downstream {
             connection,
             buf,
             scratch: BytesMut::new(),
+            head_deadline: Deadline::default(),
+            response_deadline: Deadline::default(),
         }
     }
 
     /// Reads more into `buf`; `Ok(0)` is end of stream. Read filters see the new bytes first;
     /// bytes one of them holds back reach `buf` with the next read.
     pub async fn read(&mut self) -> io::Result<usize> {
-        let connection = &mut self.connection;
-        if connection.read_filters.is_empty() {
-            return connection
-                .stream
-                .read_reserving(&mut self.buf, READ_SIZE)
-                .await;
-        }
-        let n = connection
-            .stream
-            .read_reserving(&mut self.scratch, READ_SIZE)
-            .await?;
-        if connection.read_filters.on_data(&mut self.scratch, n == 0) == FilterStatus::Continue {
-            self.buf.extend_from_slice(&self.scratch);
-            self.scratch.clear();
-        }
-        Ok(n)
+        read_into(&mut self.connection, &mut self.buf, &mut self.scratch).await
+    }
+
+    /// [`Downstream::read`], or `None` if `at` passes first (a request head's wait).
+    pub async fn read_before(&mut self, at: Instant) -> Option<io::Result<usize>> {
+        let read = read_into(&mut self.connection, &mut self.buf, &mut self.scratch);
+        self.head_deadline.run(at, read).await
     }
 
     /// Gives back the read buffers' memory when they hold nothing: for a connection about to
@@ -76,6 +75,23 @@ impl Downstream {
         }
         connection.stream.write_all(data).await
     }
+}
+
+/// Reads more into `buf`, through the read filters (by way of `scratch`) when there are any.
+async fn read_into(
+    connection: &mut Connection,
+    buf: &mut BytesMut,
+    scratch: &mut BytesMut,
+) -> io::Result<usize> {
+    if connection.read_filters.is_empty() {
+        return connection.stream.read_reserving(buf, READ_SIZE).await;
+    }
+    let n = connection.stream.read_reserving(scratch, READ_SIZE).await?;
+    if connection.read_filters.on_data(scratch, n == 0) == FilterStatus::Continue {
+        buf.extend_from_slice(scratch);
+        scratch.clear();
+    }
+    Ok(n)
 }
 
 impl Source for Downstream {

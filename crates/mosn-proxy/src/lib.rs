@@ -6,6 +6,7 @@
 pub mod access_log;
 mod body;
 mod client;
+mod deadline;
 mod downstream;
 mod exchange;
 mod h2_body;

@@ -204,14 +204,14 @@ async fn read_head(
             None => Instant::now() + idle_timeout,
         };
         let read = tokio::select! {
-            read = tokio::time::timeout_at(deadline, down.read()) => read,
+            read = down.read_before(deadline) => read,
             () = drain.signaled(), if started.is_none() => return Err(HeadError::Gone),
         };
         match read {
-            Ok(Ok(n)) if n > 0 => {}
-            Ok(_) => return Err(HeadError::Gone),
-            Err(_) if started.is_some() => return Err(HeadError::Timeout),
-            Err(_) => return Err(HeadError::Gone),
+            Some(Ok(n)) if n > 0 => {}
+            Some(_) => return Err(HeadError::Gone),
+            None if started.is_some() => return Err(HeadError::Timeout),
+            None => return Err(HeadError::Gone),
         }
     }
 }

@@ -24,6 +24,7 @@ use mosn_upstream::{Cluster, Host};
 use super::filters::client_body_into;
 use super::{Exchange, Stop};
 use crate::body::{self, BodyError, Out, Sink, Source};
+use crate::client::Client;
 use crate::h2_body::{H2Sink, forward_frames};
 use crate::reply::Local;
 
@@ -374,14 +375,21 @@ impl Exchange<'_> {
         let limits = self.shared.settings.limits;
         let upgrade = self.upgrade.is_some();
         let upstream = self.upstream.as_mut().ok_or(WaitError::Stop(Stop::Close))?;
-        let client_reset = crate::client::reset_before_answer(&mut self.client);
-        let result = tokio::select! {
-            result = tokio::time::timeout(timeout, read_response_head(upstream, &limits, upgrade)) => result,
-            () = client_reset => {
-                // Dropping the upstream stream resets it (CANCEL) and frees its window.
-                tracing::debug!("the client reset its stream: upstream stream cancelled");
-                return Err(WaitError::Stop(Stop::Close));
+        let reading = read_response_head(upstream, &limits, upgrade);
+        let result = match &mut self.client {
+            // An HTTP/1 client's going away shows on its connection, not here.
+            Client::H1(down) => {
+                let at = tokio::time::Instant::now() + timeout;
+                down.response_deadline.run(at, reading).await.ok_or(())
             }
+            Client::H2(stream) => tokio::select! {
+                result = tokio::time::timeout(timeout, reading) => result.map_err(|_| ()),
+                () = crate::client::reset_before_answer(stream) => {
+                    // Dropping the upstream stream resets it (CANCEL) and frees its window.
+                    tracing::debug!("the client reset its stream: upstream stream cancelled");
+                    return Err(WaitError::Stop(Stop::Close));
+                }
+            },
         };
         if let Ok(Ok(head)) = result {
             self.record.response_received = self.elapsed_for_log();

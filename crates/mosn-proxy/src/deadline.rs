@@ -1,0 +1,64 @@
+//! A timer kept for a connection's life and moved forward for each wait, in place of a new
+//! timer per wait: tokio moves a registered timer's deadline later without touching its timer
+//! wheel, so the waits of a keep-alive connection cost no registration and removal each.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use tokio::time::{Instant, Sleep};
+
+/// Created on its first use: a connection handed to another codec never needs it.
+#[derive(Default)]
+pub struct Deadline(Option<Pin<Box<Sleep>>>);
+
+impl Deadline {
+    /// `op`'s output, or `None` if `at` passes first.
+    pub async fn run<T>(&mut self, at: Instant, op: impl Future<Output = T>) -> Option<T> {
+        let timer = match &mut self.0 {
+            Some(timer) => {
+                timer.as_mut().reset(at);
+                timer
+            }
+            None => self.0.insert(Box::pin(tokio::time::sleep_until(at))),
+        };
+        tokio::select! {
+            biased;
+            value = op => Some(value),
+            () = timer.as_mut() => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn each_wait_gets_its_own_deadline() {
+        let mut deadline = Deadline::default();
+        let soon = Instant::now() + Duration::from_secs(1);
+        assert_eq!(deadline.run(soon, async { 7 }).await, Some(7));
+        let slow = tokio::time::sleep(Duration::from_secs(5));
+        assert_eq!(
+            deadline.run(soon, slow).await,
+            None,
+            "the deadline passes first"
+        );
+        // Later, an earlier deadline than the one that fired, and a later one.
+        let at = Instant::now() + Duration::from_millis(10);
+        assert_eq!(deadline.run(at, std::future::pending::<()>()).await, None);
+        let late = Instant::now() + Duration::from_secs(60);
+        let quick = tokio::time::sleep(Duration::from_secs(2));
+        assert_eq!(deadline.run(late, quick).await, Some(()));
+        assert_eq!(
+            deadline
+                .run(late - Duration::from_secs(50), std::future::pending::<()>())
+                .await,
+            None,
+            "an earlier deadline than the last one still fires"
+        );
+        assert!(Instant::now() >= late - Duration::from_secs(50));
+    }
+}
