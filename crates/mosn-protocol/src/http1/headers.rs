@@ -88,14 +88,16 @@ impl Headers {
     /// Copies `bytes` into `added`. Heads are capped far below 2 GiB (64 KiB for HTTP/1, the
     /// header list limit for HTTP/2), so the span's offset always fits.
     fn add(&mut self, bytes: &[u8]) -> Span {
-        let start = u32::try_from(self.added.len())
-            .ok()
-            .filter(|start| start + (bytes.len() as u32) < ADDED)
+        let start = u32::try_from(self.added.len()).ok();
+        let len = u32::try_from(bytes.len()).ok();
+        let (start, len) = start
+            .zip(len)
+            .filter(|(start, len)| start.checked_add(*len).is_some_and(|end| end < ADDED))
             .expect("a head's added fields stay under 2 GiB");
         self.added.extend_from_slice(bytes);
         Span {
             start: start | ADDED,
-            len: bytes.len() as u32,
+            len,
         }
     }
 
