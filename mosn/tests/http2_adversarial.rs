@@ -130,7 +130,7 @@ fn a_client_resetting_its_streams_before_their_answer_is_cut_off() {
     assert_eq!(ending.goaway, Some(ENHANCE_YOUR_CALM), "{ending:?}");
     assert!(ending.closed, "{ending:?}");
     assert!(
-        mosn.log().contains("GOAWAY ENHANCE_YOUR_CALM"),
+        mosn.logged("GOAWAY ENHANCE_YOUR_CALM"),
         "the proxy's own limit, not h2's"
     );
     assert!(

@@ -67,8 +67,7 @@ fn a_frozen_upstream_is_dropped_when_it_stops_answering_pings() {
         "answered after {waited:?}"
     );
     assert!(
-        mosn.log()
-            .contains("upstream HTTP/2 connection did not answer a PING in time"),
+        mosn.logged("upstream HTTP/2 connection did not answer a PING in time"),
         "{}",
         mosn.log()
     );

@@ -150,7 +150,7 @@ fn upstream_tls_verifies_the_backend_sends_sni_and_a_client_certificate_and_reus
     // A backend whose CA is not trusted gets no request: 503, a log line and a counter.
     assert_eq!(through(h1, "untrusted").0, "503");
     assert!(
-        mosn.log().contains("upstream TLS handshake failed"),
+        mosn.logged("upstream TLS handshake failed"),
         "{}",
         mosn.log()
     );
