@@ -4,7 +4,7 @@
 use std::io;
 use std::time::Duration;
 
-use bytes::BytesMut;
+use bytes::{Buf, BytesMut};
 use mosn_protocol::http1::chunked::{ChunkedDecoder, Piece, encode_chunk, encode_end};
 use mosn_protocol::http1::{BodyKind, Error, Headers, Limits};
 
@@ -31,6 +31,9 @@ pub struct WithPrefix<'a, D> {
 
 /// Above this, joining the body to the head costs more (a copy) than the write it saves.
 const JOIN_LIMIT: usize = 4 * 1024;
+
+/// From this size, a piece of a body is passed on without a copy.
+const PASS_THROUGH_MIN: usize = 16 * 1024;
 
 impl<D: Sink + Send> Sink for WithPrefix<'_, D> {
     async fn send(&mut self, data: &mut BytesMut) -> io::Result<()> {
@@ -103,16 +106,26 @@ pub async fn forward<S: Source, D: Sink>(
     };
     loop {
         let mut ended = false;
+        // Whether `outgoing` is a piece of the source's buffer, to let go once sent so that
+        // the source can use that space again.
+        let mut passed_through = false;
         // Whether the source must be read before anything else can be done.
         let mut need_more = true;
         match kind {
             BodyKind::Length(_) | BodyKind::UntilClose => {
                 let buf = source.buffered();
                 let take = remaining.min(buf.len() as u64) as usize;
-                let data = buf.split_to(take);
+                // A large piece goes on as it came, without a copy; a small one is copied, so
+                // that it does not hold the source's whole buffer while it waits to be sent.
+                if out == Out::Raw && take >= PASS_THROUGH_MIN {
+                    outgoing = buf.split_to(take);
+                    passed_through = true;
+                } else {
+                    put(out, &buf[..take], &mut outgoing);
+                    buf.advance(take);
+                }
                 remaining -= take as u64;
                 total += take as u64;
-                put(out, &data, &mut outgoing);
                 ended = remaining == 0;
             }
             BodyKind::Chunked => {
@@ -147,7 +160,10 @@ pub async fn forward<S: Source, D: Sink>(
         }
         if !outgoing.is_empty() {
             timed(idle, sink.send(&mut outgoing), BodyError::Write).await?;
-            outgoing.clear();
+            match passed_through {
+                true => outgoing = BytesMut::new(),
+                false => outgoing.clear(),
+            }
         }
         if ended {
             return Ok(total);
@@ -236,9 +252,19 @@ mod tests {
         out: Out,
         limit: u64,
     ) -> (Result<u64, BodyError>, Collect, BytesMut) {
+        run_in_steps(3, kind, input, out, limit).await
+    }
+
+    async fn run_in_steps(
+        step: usize,
+        kind: BodyKind,
+        input: &[u8],
+        out: Out,
+        limit: u64,
+    ) -> (Result<u64, BodyError>, Collect, BytesMut) {
         let mut source = Memory {
             rest: input.to_vec(),
-            step: 3,
+            step,
             buf: BytesMut::new(),
         };
         let mut sink = Collect::default();
@@ -290,5 +316,18 @@ mod tests {
             sink.out, b"3\r\nall\r\n3\r\n of\r\n3\r\n it\r\n0\r\n\r\n",
             "a chunk per read"
         );
+    }
+
+    #[tokio::test]
+    async fn large_reads_pass_through_and_small_ones_are_copied_alike() {
+        let body: Vec<u8> = (0..50_000u32).map(|i| (i % 251) as u8).collect();
+        let input = [&body[..], b"NEXT"].concat();
+        for step in [PASS_THROUGH_MIN + 7, 1000] {
+            let kind = BodyKind::Length(body.len() as u64);
+            let (size, sink, left) = run_in_steps(step, kind, &input, Out::Raw, 0).await;
+            assert_eq!(size.unwrap(), body.len() as u64);
+            assert!(sink.out == body, "reads of {step} bytes");
+            assert!(b"NEXT".starts_with(&left), "{left:?}");
+        }
     }
 }

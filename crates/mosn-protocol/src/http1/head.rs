@@ -1,11 +1,12 @@
-//! Request and response heads, parsed with httparse and then held as `Bytes` slices of the
-//! received data: no copy, and names keep their case.
+//! Request and response heads, parsed with httparse and then held as `Bytes`: a request head
+//! as a slice of the received data, a response head copied out once. Names keep their case.
 
 use std::mem::MaybeUninit;
 use std::ops::Range;
 
-use bytes::{Bytes, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 
+use super::encode;
 use super::error::Error;
 use super::headers::{Headers, Parsed};
 
@@ -200,13 +201,21 @@ pub fn parse_response(buf: &mut BytesMut, limits: &Limits) -> Result<Option<Resp
     }
     let version = version(response.version)?;
     let status = response.code.ok_or(Error::Malformed("no status"))?;
-    let reason = range_in(buf, response.reason.unwrap_or_default().as_bytes());
+    let reason = response.reason.unwrap_or_default();
+    let standard_reason = reason == encode::reason(status);
+    let reason = range_in(buf, reason.as_bytes());
     let fields = Parsed::of(buf, response.headers);
-    let head = buf.split_to(length).freeze();
+    // The head is copied out: it lives as long as the exchange, and should not hold the whole
+    // read buffer, which then stays unshared, and so reusable, for the body.
+    let head = Bytes::copy_from_slice(&buf[..length]);
+    buf.advance(length);
     Ok(Some(ResponseHead {
         version,
         status,
-        reason: head.slice(reason),
+        reason: match standard_reason {
+            true => Bytes::from_static(encode::reason(status).as_bytes()),
+            false => head.slice(reason),
+        },
         headers: fields.on(head),
     }))
 }

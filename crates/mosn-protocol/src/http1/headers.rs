@@ -8,7 +8,7 @@
 use std::fmt;
 use std::ops::Range;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 
 use super::head::range_in;
 
@@ -35,6 +35,20 @@ struct Span {
 }
 
 const ADDED: u32 = 1 << 31;
+
+impl Span {
+    /// `len` bytes from `start` of a head's buffer. Heads are capped far below 2 GiB (64 KiB
+    /// for HTTP/1, the header list limit for HTTP/2), so every offset fits below [`ADDED`].
+    fn at(start: usize, len: usize) -> Span {
+        let start = u32::try_from(start).ok();
+        let len = u32::try_from(len).ok();
+        let (start, len) = start
+            .zip(len)
+            .filter(|(start, len)| start.checked_add(*len).is_some_and(|end| end < ADDED))
+            .expect("a head's fields stay under 2 GiB");
+        Span { start, len }
+    }
+}
 
 fn text<'a>(wire: &'a [u8], added: &'a [u8], span: Span) -> &'a [u8] {
     let (buf, start) = match span.start & ADDED {
@@ -76,28 +90,13 @@ impl Parsed {
 }
 
 impl Headers {
-    /// Room for `fields` fields whose names and values take `bytes` bytes.
-    pub fn with_capacity(fields: usize, bytes: usize) -> Headers {
-        Headers {
-            wire: Bytes::new(),
-            added: Vec::with_capacity(bytes),
-            fields: Vec::with_capacity(fields),
-        }
-    }
-
-    /// Copies `bytes` into `added`. Heads are capped far below 2 GiB (64 KiB for HTTP/1, the
-    /// header list limit for HTTP/2), so the span's offset always fits.
+    /// Copies `bytes` into `added`.
     fn add(&mut self, bytes: &[u8]) -> Span {
-        let start = u32::try_from(self.added.len()).ok();
-        let len = u32::try_from(bytes.len()).ok();
-        let (start, len) = start
-            .zip(len)
-            .filter(|(start, len)| start.checked_add(*len).is_some_and(|end| end < ADDED))
-            .expect("a head's added fields stay under 2 GiB");
+        let span = Span::at(self.added.len(), bytes.len());
         self.added.extend_from_slice(bytes);
         Span {
-            start: start | ADDED,
-            len,
+            start: span.start | ADDED,
+            len: span.len,
         }
     }
 
@@ -121,6 +120,21 @@ impl Headers {
         self.fields
             .iter()
             .map(|f| (self.text(f.name), self.text(f.value)))
+    }
+
+    /// The fields with each value as `Bytes`: a slice of the received head (no copy) or, for
+    /// an added field, a copy.
+    pub fn iter_shared(&self) -> impl Iterator<Item = (&[u8], Bytes)> {
+        self.fields.iter().map(|f| {
+            let value = match f.value.start & ADDED {
+                0 => {
+                    let start = f.value.start as usize;
+                    self.wire.slice(start..start + f.value.len as usize)
+                }
+                _ => Bytes::copy_from_slice(self.text(f.value)),
+            };
+            (self.text(f.name), value)
+        })
     }
 
     pub fn len(&self) -> usize {
@@ -155,11 +169,15 @@ impl Headers {
         self.retain(|n, _| !n.eq_ignore_ascii_case(name.as_bytes()));
     }
 
-    /// Replaces every field named `name` by one with `value`, in place of the first.
+    /// Replaces every field named `name` by one with `value`, in place of the first (whose
+    /// bytes stay where they are when it already has that value).
     pub fn set(&mut self, name: &str, value: impl AsRef<[u8]>) {
         match self.position(name) {
             Some(first) => {
-                self.fields[first].value = self.add(value.as_ref());
+                let value = value.as_ref();
+                if self.text(self.fields[first].value) != value {
+                    self.fields[first].value = self.add(value);
+                }
                 let mut i = 0;
                 let (wire, added) = (&self.wire, &self.added);
                 self.fields.retain(|f| {
@@ -202,6 +220,55 @@ impl fmt::Debug for Headers {
                     .map(|(n, v)| (String::from_utf8_lossy(n), String::from_utf8_lossy(v))),
             )
             .finish()
+    }
+}
+
+/// A head built from parts (an HTTP/2 one) in one buffer: `prefix` (a request target), then
+/// the fields. The buffer is shared by what [`HeadWriter::finish`] returns, so clones of the
+/// head copy no bytes.
+pub struct HeadWriter {
+    buf: BytesMut,
+    prefix: usize,
+    fields: Vec<Field>,
+}
+
+impl HeadWriter {
+    /// `prefix`, with room for `fields` fields whose names and values take `bytes` bytes.
+    pub fn new(prefix: &[u8], fields: usize, bytes: usize) -> HeadWriter {
+        let mut buf = BytesMut::with_capacity(prefix.len() + bytes);
+        buf.extend_from_slice(prefix);
+        HeadWriter {
+            buf,
+            prefix: prefix.len(),
+            fields: Vec::with_capacity(fields),
+        }
+    }
+
+    pub fn push(&mut self, name: &[u8], value: &[u8]) {
+        let mut span = |bytes: &[u8]| {
+            let span = Span::at(self.buf.len() - self.prefix, bytes.len());
+            self.buf.extend_from_slice(bytes);
+            span
+        };
+        let field = Field {
+            name: span(name),
+            value: span(value),
+        };
+        self.fields.push(field);
+    }
+
+    /// The prefix, and the fields.
+    pub fn finish(mut self) -> (Bytes, Headers) {
+        let prefix = match self.prefix {
+            0 => Bytes::new(),
+            n => self.buf.split_to(n).freeze(),
+        };
+        let headers = Headers {
+            wire: self.buf.freeze(),
+            added: Vec::new(),
+            fields: self.fields,
+        };
+        (prefix, headers)
     }
 }
 
@@ -253,6 +320,29 @@ mod tests {
         expected.push("Via", "mosn");
         assert_eq!(h, expected, "the same fields, whether parsed or added");
         assert_eq!(format!("{h:?}"), r#"[("X-Trace", "3"), ("Via", "mosn")]"#);
+    }
+
+    #[test]
+    fn a_written_head_shares_one_buffer_with_its_prefix() {
+        let mut writer = HeadWriter::new(b"/a?b", 2, 16);
+        writer.push(b"host", b"example.com");
+        writer.push(b"x-one", b"1");
+        let (target, mut h) = writer.finish();
+        assert_eq!(&target[..], b"/a?b");
+        let shared: Vec<(Vec<u8>, Bytes)> = h.iter_shared().map(|(n, v)| (n.to_vec(), v)).collect();
+        assert_eq!(
+            shared[0],
+            (b"host".to_vec(), Bytes::from_static(b"example.com"))
+        );
+        assert_eq!(shared[1], (b"x-one".to_vec(), Bytes::from_static(b"1")));
+        h.set("X-ONE", "1");
+        h.set("host", "other");
+        h.push("via", "mosn");
+        let values: Vec<Bytes> = h.iter_shared().map(|(_, v)| v).collect();
+        assert_eq!(
+            values,
+            ["other", "1", "mosn"].map(|v| Bytes::from_static(v.as_bytes()))
+        );
     }
 
     #[test]

@@ -20,10 +20,13 @@ pub fn is_hop_by_hop(name: &[u8]) -> bool {
 }
 
 pub fn remove_hop_by_hop(headers: &mut Headers) {
+    // The other fields Connection names (`close` names none): usually there are none, and
+    // nothing is allocated.
     let named: Vec<Vec<u8>> = headers
         .get_all("connection")
         .flat_map(tokens)
-        .map(|t| t.to_ascii_lowercase())
+        .filter(|t| !is_hop_by_hop(t) && !t.eq_ignore_ascii_case(b"close"))
+        .map(<[u8]>::to_vec)
         .collect();
     headers.retain(|name, _| {
         !is_hop_by_hop(name) && !named.iter().any(|n| name.eq_ignore_ascii_case(n))
@@ -39,7 +42,7 @@ mod tests {
         let mut h = Headers::default();
         for (n, v) in [
             ("Host", "a"),
-            ("Connection", "keep-alive, X-Secret"),
+            ("Connection", "keep-alive, X-Secret, close"),
             ("Keep-Alive", "5"),
             ("x-secret", "1"),
             ("TE", "trailers"),

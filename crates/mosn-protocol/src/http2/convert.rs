@@ -7,6 +7,7 @@ use http::header::{HeaderName, HeaderValue};
 use http::{HeaderMap, Method, Request, Response, StatusCode, Uri};
 
 use crate::http1::encode::reason;
+use crate::http1::headers::HeadWriter;
 use crate::http1::hop::is_hop_by_hop;
 use crate::http1::{Headers, RequestHead, ResponseHead, Version};
 
@@ -18,11 +19,13 @@ pub enum ConvertError {
     Target,
 }
 
-/// Header fields from an HTTP/2 message, in the order `h2` gives them.
+/// Header fields from an HTTP/2 message, in the order `h2` gives them, in one buffer.
 pub fn headers_from_map(map: &HeaderMap) -> Headers {
-    let mut headers = Headers::with_capacity(map.len(), field_bytes(map));
-    push_fields(map, &mut headers);
-    headers
+    let mut writer = HeadWriter::new(b"", map.len(), field_bytes(map));
+    for (name, value) in map {
+        writer.push(name.as_str().as_bytes(), value.as_bytes());
+    }
+    writer.finish().1
 }
 
 /// The bytes the names and values of `map` take.
@@ -30,24 +33,21 @@ fn field_bytes(map: &HeaderMap) -> usize {
     map.iter().map(|(n, v)| n.as_str().len() + v.len()).sum()
 }
 
-fn push_fields(map: &HeaderMap, headers: &mut Headers) {
-    for (name, value) in map {
-        headers.push(name.as_str(), value.as_bytes());
-    }
-}
-
 /// Header fields for an HTTP/2 message: names lowercased; connection-specific fields (Host
-/// goes in `:authority`), and fields HTTP/2 cannot carry, left out.
+/// goes in `:authority`), and fields HTTP/2 cannot carry, left out. Values of a received head
+/// are shared with it, not copied.
 pub fn headers_to_map(headers: &Headers) -> HeaderMap {
     let mut map = HeaderMap::with_capacity(headers.len());
-    for (name, value) in headers.iter() {
+    for (name, value) in headers.iter_shared() {
         let te_trailers =
             name.eq_ignore_ascii_case(b"te") && value.eq_ignore_ascii_case(b"trailers");
         if (is_hop_by_hop(name) && !te_trailers) || name.eq_ignore_ascii_case(b"host") {
             continue;
         }
-        let (Ok(name), Ok(value)) = (HeaderName::from_bytes(name), HeaderValue::from_bytes(value))
-        else {
+        let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(name),
+            HeaderValue::from_maybe_shared(value),
+        ) else {
             continue;
         };
         map.append(name, value);
@@ -55,28 +55,33 @@ pub fn headers_to_map(headers: &Headers) -> HeaderMap {
     map
 }
 
-/// The head of a request that came over HTTP/2: `:authority` becomes `host`, first.
+/// The head of a request that came over HTTP/2: `:authority` becomes `host`, first. The
+/// target and the fields share one buffer.
 pub fn request_head(request: &http::request::Parts) -> RequestHead {
     let authority = request
         .uri
         .authority()
         .filter(|_| !request.headers.contains_key(http::header::HOST));
-    let mut headers = Headers::with_capacity(
-        request.headers.len() + 1,
-        field_bytes(&request.headers) + authority.map_or(0, |a| "host".len() + a.as_str().len()),
-    );
-    if let Some(authority) = authority {
-        headers.push("host", authority.as_str());
-    }
-    push_fields(&request.headers, &mut headers);
     let target = match (&request.method, request.uri.path_and_query()) {
         (&Method::CONNECT, _) => request.uri.authority().map(|a| a.as_str()),
         (_, Some(path)) => Some(path.as_str()),
         (_, None) => None,
     };
+    let mut writer = HeadWriter::new(
+        target.unwrap_or("/").as_bytes(),
+        request.headers.len() + 1,
+        field_bytes(&request.headers) + authority.map_or(0, |a| "host".len() + a.as_str().len()),
+    );
+    if let Some(authority) = authority {
+        writer.push(b"host", authority.as_str().as_bytes());
+    }
+    for (name, value) in &request.headers {
+        writer.push(name.as_str().as_bytes(), value.as_bytes());
+    }
+    let (target, headers) = writer.finish();
     RequestHead {
         method: method_bytes(&request.method),
-        target: Bytes::copy_from_slice(target.unwrap_or("/").as_bytes()),
+        target,
         version: Version::Http2,
         headers,
     }

@@ -82,7 +82,7 @@ pub struct Exchange<'a> {
     stale_retried: bool,
     /// Tries the retry policy has granted so far.
     retries: u32,
-    /// The hosts tried, so that a retry goes elsewhere when it can.
+    /// The hosts of earlier tries, so that a retry goes elsewhere when it can.
     tried: Vec<Arc<Host>>,
     /// Circuit-breaker slots held for the whole exchange.
     request_slot: Option<Slot>,

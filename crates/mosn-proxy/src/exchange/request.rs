@@ -107,7 +107,9 @@ impl Exchange<'_> {
         }
         head.headers.remove("content-length");
         match self.outgoing_body_kind() {
-            BodyKind::Length(n) => head.headers.push("Content-Length", n.to_string()),
+            BodyKind::Length(n) => head
+                .headers
+                .push("Content-Length", itoa::Buffer::new().format(n)),
             BodyKind::Chunked => head.headers.push("Transfer-Encoding", "chunked"),
             BodyKind::Empty | BodyKind::UntilClose => {}
         }

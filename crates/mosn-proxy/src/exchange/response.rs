@@ -51,7 +51,9 @@ impl Exchange<'_> {
             });
         }
         if let BodyKind::Length(n) = kind {
-            response.headers.set("content-length", n.to_string());
+            response
+                .headers
+                .set("content-length", itoa::Buffer::new().format(n));
         }
         if let Client::H2(stream) = &mut self.client {
             let outgoing = convert::response(&response).ok_or(Stop::Reply(Local::BAD_UPSTREAM))?;

@@ -2,7 +2,6 @@
 //! circuit breakers, the load balancer's hash, and the mirror copy.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
 use mosn_protocol::http1::{BodyKind, Headers, RequestHead};
@@ -127,10 +126,12 @@ impl<'a> Exchange<'a> {
             );
         }
         let context = self.lb_context(forward);
+        if let Some(earlier) = self.host.take() {
+            self.tried.push(earlier);
+        }
         let host = cluster
             .choose_host(&self.tried, &context)
             .ok_or(Stop::Reply(Local::NO_HOST))?;
-        self.tried.push(Arc::clone(&host));
         self.host_request = host.requests.acquire();
         self.host = Some(host);
         if self.logging() {
