@@ -102,6 +102,41 @@ fn every_pairing_of_http1_and_http2_reaches_nginx() {
     }
 }
 
+/// A route's `upstream_protocol` wins over the proxy's: requests that carry `x-up: h2` go to
+/// nginx's h2c port over HTTP/2, the others over the proxy's HTTP/1.1.
+#[test]
+fn a_route_chooses_its_upstream_http_version() {
+    let nginx = Nginx::start();
+    let port = free_port();
+    let mut config = config(
+        json!([proxy_listener("l", port, "r", ("Auto", "Http1"))]),
+        json!([
+            cluster("nginx_h1", &[format!("127.0.0.1:{}", nginx.port)]),
+            cluster("nginx_h2", &[format!("127.0.0.1:{}", nginx.h2_port)])
+        ]),
+        free_port(),
+    );
+    config["servers"][0]["routers"] = json!([{ "router_config_name": "r", "virtual_hosts": [{
+        "name": "all", "domains": ["*"], "routers": [
+            { "match": { "prefix": "/", "headers": [{ "name": "x-up", "value": "h2" }] },
+              "route": { "cluster_name": "nginx_h2", "upstream_protocol": "Http2" } },
+            { "match": { "prefix": "/" }, "route": { "cluster_name": "nginx_h1" } }
+        ] }] }]);
+    let _mosn = Mosn::start(&config, port);
+    for client in ["--http1.1", "--http2-prior-knowledge"] {
+        for (header, upstream) in [("x-up: h2", "HTTP/2.0"), ("x-up: no", "HTTP/1.1")] {
+            let path = format!("/?client={}&up={}", &client[2..8], &upstream[5..6]);
+            let (ok, body) = curl(&["-sS", "-f", client, "-H", header, &url(port, &path)]);
+            assert!(ok && body == NGINX_BODY.as_bytes(), "{client} {header}");
+            assert!(
+                nginx.logged(&format!("\"GET {path} {upstream}\" 200")),
+                "{}",
+                nginx.access_log()
+            );
+        }
+    }
+}
+
 #[test]
 fn h2load_through_the_proxy_has_no_errors() {
     let nginx = Nginx::start();

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use mosn_config::model::{HashPolicy, RedirectAction, RouteAction, WeightedCluster};
+use mosn_protocol::detect::Protocol;
 
 use regex::Regex;
 
@@ -34,6 +35,8 @@ pub struct ForwardAction {
     pub hash_policy: Vec<HashPolicy>,
     /// `request_mirror_policies`: a copy of `percent` of the requests goes to this cluster.
     pub mirror: Option<Mirror>,
+    /// The HTTP version requests on this route go upstream in, over the proxy's.
+    pub upstream_protocol: Option<Protocol>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -131,6 +134,7 @@ impl ForwardAction {
             auto_host_rewrite: config.auto_host_rewrite,
             hash_policy: config.hash_policy.clone(),
             mirror: None,
+            upstream_protocol: None,
             retry: config
                 .retry_policy
                 .as_ref()

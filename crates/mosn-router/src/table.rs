@@ -6,6 +6,7 @@ use std::sync::Arc;
 use mosn_config::Diagnostics;
 use mosn_config::diagnostics::{index, join};
 use mosn_config::model::{Route, RouterConfiguration, VirtualHost};
+use mosn_protocol::detect::Protocol;
 
 use crate::action::{Action, ForwardAction, Mirror, Redirect};
 use crate::domain::DomainIndex;
@@ -143,6 +144,8 @@ fn route_entry(config: &Route, path: &str, diags: &mut Diagnostics) -> Option<Ro
         let mut forward = ForwardAction::new(route)
             .map_err(|problem| diags.error(join(path, "route"), problem))
             .ok()?;
+        forward.upstream_protocol =
+            upstream_protocol(&route.upstream_protocol, &join(path, "route"), diags);
         forward.mirror = config
             .request_mirror_policies
             .as_ref()
@@ -169,6 +172,27 @@ fn route_entry(config: &Route, path: &str, diags: &mut Diagnostics) -> Option<Ro
         action,
         headers,
     })
+}
+
+/// A route's `upstream_protocol`: `Http1` or `Http2` is the HTTP version its requests go
+/// upstream in, over the proxy's; empty or `Auto` leaves the proxy's. Another name (an RPC
+/// protocol) changes nothing: RPC requests go upstream in the client's protocol.
+fn upstream_protocol(name: &str, path: &str, diags: &mut Diagnostics) -> Option<Protocol> {
+    match name {
+        "" | "Auto" => None,
+        "Http1" => Some(Protocol::Http1),
+        "Http2" => Some(Protocol::Http2),
+        other => {
+            diags.warn(
+                join(path, "upstream_protocol"),
+                format!(
+                    "{other:?} is not Http1, Http2 or Auto: requests on this route go upstream in \
+                     the proxy's upstream_protocol (RPC requests in the client's)"
+                ),
+            );
+            None
+        }
+    }
 }
 
 /// Every route table, by `router_config_name`.
@@ -252,6 +276,33 @@ mod tests {
             matches!(table.route("else.com", &Req("/old")).unwrap().action, Action::Redirect(r) if r.status == 302)
         );
         assert!(table.route("else.com", &Req("/x")).is_none());
+    }
+
+    #[test]
+    fn a_route_may_choose_the_upstream_http_version() {
+        let route = |prefix: &str, protocol: &str| {
+            json!({ "match": { "prefix": prefix },
+            "route": { "cluster_name": "c", "upstream_protocol": protocol } })
+        };
+        let config = json!({ "router_config_name": "r", "virtual_hosts": [{ "name": "all",
+            "domains": ["*"], "routers": [route("/h2", "Http2"), route("/rpc", "bolt"),
+            route("/auto", "Auto"), route("/", "")] }] });
+        let mut diags = Diagnostics::default();
+        let router: RouterConfiguration = decode(&config, "", &mut diags).unwrap();
+        let table = RouteTable::new(&router, "routers[0]", &mut diags);
+        let chosen = |path| match table.route("", &Req(path)).unwrap().action {
+            Action::Forward(forward) => forward.upstream_protocol,
+            _ => panic!("{path} is not forwarded"),
+        };
+        assert_eq!(chosen("/h2/x"), Some(Protocol::Http2));
+        assert_eq!(chosen("/rpc"), None);
+        assert_eq!(chosen("/auto"), None);
+        assert_eq!(chosen("/other"), None);
+        let warnings: Vec<_> = diags.items().iter().map(|d| d.path.as_str()).collect();
+        assert_eq!(
+            warnings,
+            ["routers[0].virtual_hosts[0].routers[1].route.upstream_protocol"]
+        );
     }
 
     /// A request with headers only, as RPC requests are routed.

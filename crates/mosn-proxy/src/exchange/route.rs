@@ -140,6 +140,9 @@ impl<'a> Exchange<'a> {
         }
         self.cluster = Some(cluster);
         self.forward = Some(forward);
+        if let Some(protocol) = forward.upstream_protocol {
+            self.upstream_protocol = protocol;
+        }
         Ok(())
     }
 }
