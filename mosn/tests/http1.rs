@@ -470,6 +470,12 @@ fn access_logs_record_each_request_with_its_flag_and_reopen_on_sigusr1() {
         "{default_line}"
     );
     assert!(fields[15].starts_with("127.0.0.1:"), "{default_line}");
+    // The listener's address, and the client's (each from accept, without asking the socket).
+    assert_eq!(fields[16], format!("127.0.0.1:{port}"), "{default_line}");
+    assert!(
+        fields[17].starts_with("127.0.0.1:") && fields[17] != fields[16],
+        "{default_line}"
+    );
 
     std::fs::rename(&custom, dir.path().join("custom.log.1")).unwrap();
     mosn.process.signal(libc::SIGUSR1);

@@ -16,7 +16,7 @@ use crate::connection::{Connection, ConnectionInfo};
 use crate::drain::Drain;
 use crate::filter::{FilterChainFactory, FilterStatus, ListenerFilter};
 use crate::stats::ListenerStats;
-use crate::stream::{Stream, accept, register};
+use crate::stream::{Address, Stream, accept, register};
 use crate::tls::ListenerTls;
 
 const BACKLOG: i32 = 1024;
@@ -100,6 +100,16 @@ fn remove_stale_socket(path: &Path) -> io::Result<()> {
 struct AcceptSocket {
     fd: AsyncFd<Socket>,
     tcp: bool,
+    /// The local address of every connection accepted, when the listener's own address says
+    /// it: a Unix path, or an IP address that is not a wildcard (`0.0.0.0`, `::`).
+    local: Option<Address>,
+}
+
+/// A connection just accepted: the stream, and the peer's and our addresses.
+struct Accepted {
+    stream: Stream,
+    remote: Address,
+    local: Address,
 }
 
 impl AcceptSocket {
@@ -108,21 +118,38 @@ impl AcceptSocket {
             BoundSocket::Tcp(s) => (Socket::from(s), true),
             BoundSocket::Unix(s) => (Socket::from(s), false),
         };
+        let local = socket
+            .local_addr()
+            .map(Address::from_sockaddr)
+            .ok()
+            .filter(|address| address.ip().is_none_or(|ip| !ip.ip().is_unspecified()));
         Ok(AcceptSocket {
             fd: register(socket)?,
             tcp,
+            local,
         })
     }
 
-    async fn accept(&self) -> io::Result<Stream> {
+    /// The next connection. Its addresses cost no system call but where the listener's
+    /// address is a wildcard (the local address then depends on the connection).
+    async fn accept(&self) -> io::Result<Accepted> {
         loop {
             let mut guard = self.fd.readable().await?;
             if let Ok(accepted) = guard.try_io(|fd| accept(fd.get_ref())) {
-                let socket = accepted?;
+                let (socket, remote) = accepted?;
                 if self.tcp {
                     socket.set_tcp_nodelay(true)?;
                 }
-                return Stream::from_socket(socket);
+                let stream = Stream::from_socket(socket)?;
+                let local = match &self.local {
+                    Some(local) => local.clone(),
+                    None => stream.local_addr()?,
+                };
+                return Ok(Accepted {
+                    stream,
+                    remote,
+                    local,
+                });
             }
         }
     }
@@ -141,8 +168,8 @@ pub async fn serve(
             biased;
             () = drain.signaled() => return Ok(()),
             accepted = socket.accept() => match accepted {
-                Ok(stream) => {
-                    tokio::spawn(handle(stream, Arc::clone(&spec), drain.clone()));
+                Ok(accepted) => {
+                    tokio::spawn(handle(accepted, Arc::clone(&spec), drain.clone()));
                 }
                 Err(err) => {
                     tracing::warn!(listener = %spec.name, "accept failed: {err}");
@@ -154,11 +181,13 @@ pub async fn serve(
     }
 }
 
-async fn handle(stream: Stream, spec: Arc<ListenerSpec>, drain: Drain) {
+async fn handle(accepted: Accepted, spec: Arc<ListenerSpec>, drain: Drain) {
     let active = spec.stats.open();
-    let (Ok(local), Ok(remote)) = (stream.local_addr(), stream.peer_addr()) else {
-        return; // the peer left before we looked
-    };
+    let Accepted {
+        stream,
+        remote,
+        local,
+    } = accepted;
     let mut info = ConnectionInfo::new(Arc::clone(&spec.name), local, remote);
     for filter in &spec.listener_filters {
         if filter.on_accept(&mut info, &stream) == FilterStatus::Stop {

@@ -31,7 +31,7 @@ impl Address {
         }
     }
 
-    fn from_sockaddr(addr: SockAddr) -> Address {
+    pub(crate) fn from_sockaddr(addr: SockAddr) -> Address {
         match addr.as_socket() {
             Some(ip) => Address::Ip(ip),
             None => Address::Unix(addr.as_pathname().map(Into::into)),
@@ -252,20 +252,21 @@ pub(crate) fn register(socket: Socket) -> io::Result<AsyncFd<Socket>> {
     unsafe { AsyncFd::register(socket) }.map_err(|err| io::Error::other(err.to_string()))
 }
 
-/// Accepts one connection from a listening socket, non-blocking and close-on-exec.
-pub(crate) fn accept(listener: &Socket) -> io::Result<Socket> {
-    // SAFETY: accept4 with null address pointers; the returned descriptor is ours to own.
-    let fd = unsafe {
-        libc::accept4(
-            listener.as_raw_fd(),
-            std::ptr::null_mut(),
-            std::ptr::null_mut(),
-            libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
-        )
+/// Accepts one connection from a listening socket, non-blocking and close-on-exec, with the
+/// address of its peer.
+pub(crate) fn accept(listener: &Socket) -> io::Result<(Socket, Address)> {
+    // SAFETY: accept4 writes at most `len` bytes of the peer's address into the storage
+    // socket2 hands over, and sets `len`; the returned descriptor is ours to own.
+    let (fd, peer) = unsafe {
+        SockAddr::try_init(|storage, len| {
+            let flags = libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC;
+            match libc::accept4(listener.as_raw_fd(), storage.cast(), len, flags) {
+                fd if fd < 0 => Err(io::Error::last_os_error()),
+                fd => Ok(fd),
+            }
+        })?
     };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
     // SAFETY: fd is a new, valid descriptor that nothing else owns.
-    Ok(unsafe { Socket::from_raw_fd(fd) })
+    let socket = unsafe { Socket::from_raw_fd(fd) };
+    Ok((socket, Address::from_sockaddr(peer)))
 }
