@@ -198,10 +198,9 @@ async fn handle(accepted: Accepted, spec: Arc<ListenerSpec>, drain: Drain) {
     let stream = match &spec.tls {
         Some(tls) => {
             let wait = crate::connection::idle_limit(spec.idle_timeout).unwrap_or(Duration::MAX);
-            match tls
-                .secure(stream, &spec.name, &info.remote, wait, &spec.stats)
-                .await
-            {
+            // Boxed: the handshake's state is large, and would make every connection's task
+            // (TLS or not) that large to create and tear down.
+            match Box::pin(tls.secure(stream, &spec.name, &info.remote, wait, &spec.stats)).await {
                 Some(stream) => stream,
                 None => return,
             }

@@ -56,10 +56,12 @@ pub async fn serve(
             },
         },
     };
+    // The loops of HTTP/2 and RPC connections are boxed: this future is moved whole into the
+    // connection's box, so it should not be the size of the largest of them.
     match protocol {
         Speaks::Http(Protocol::Http1) => serve_http1(&shared, down).await,
-        Speaks::Http(Protocol::Http2) => crate::serve_h2::serve(shared, down).await,
-        Speaks::Rpc(codec) => crate::serve_rpc::serve(shared, down, codec).await,
+        Speaks::Http(Protocol::Http2) => Box::pin(crate::serve_h2::serve(shared, down)).await,
+        Speaks::Rpc(codec) => Box::pin(crate::serve_rpc::serve(shared, down, codec)).await,
     }
 }
 
