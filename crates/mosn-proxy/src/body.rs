@@ -20,6 +20,12 @@ pub trait Sink {
 
     /// The trailer fields of a chunked body, when they are not written out as chunks.
     fn trailers(&mut self, _trailers: Headers) {}
+
+    /// Whether the bytes given to `send` are still held once it returns (queued to be written
+    /// later, as HTTP/2 frames are).
+    fn keeps_sent_bytes(&self) -> bool {
+        false
+    }
 }
 
 /// A sink that sends `prefix` (a response head) with the first bytes of the body: one write
@@ -32,7 +38,7 @@ pub struct WithPrefix<'a, D> {
 /// Above this, joining the body to the head costs more (a copy) than the write it saves.
 const JOIN_LIMIT: usize = 4 * 1024;
 
-/// From this size, a piece of a body is passed on without a copy.
+/// From this size, a piece of a body is passed on without a copy even to a sink that keeps it.
 const PASS_THROUGH_MIN: usize = 16 * 1024;
 
 impl<D: Sink + Send> Sink for WithPrefix<'_, D> {
@@ -52,6 +58,10 @@ impl<D: Sink + Send> Sink for WithPrefix<'_, D> {
 
     fn trailers(&mut self, trailers: Headers) {
         self.sink.trailers(trailers);
+    }
+
+    fn keeps_sent_bytes(&self) -> bool {
+        self.sink.keeps_sent_bytes()
     }
 }
 
@@ -115,9 +125,10 @@ pub async fn forward<S: Source, D: Sink>(
             BodyKind::Length(_) | BodyKind::UntilClose => {
                 let buf = source.buffered();
                 let take = remaining.min(buf.len() as u64) as usize;
-                // A large piece goes on as it came, without a copy; a small one is copied, so
-                // that it does not hold the source's whole buffer while it waits to be sent.
-                if out == Out::Raw && take >= PASS_THROUGH_MIN {
+                // The bytes go on as they came, without a copy; but a small piece that the sink
+                // keeps after sending is copied, so that it does not hold the source's whole
+                // buffer while it waits to be written.
+                if out == Out::Raw && (take >= PASS_THROUGH_MIN || !sink.keeps_sent_bytes()) {
                     outgoing = buf.split_to(take);
                     passed_through = true;
                 } else {
@@ -232,6 +243,8 @@ mod tests {
     struct Collect {
         out: Vec<u8>,
         trailers: Option<Headers>,
+        /// Says it keeps what it is sent, as an HTTP/2 stream does.
+        keeps: bool,
     }
 
     impl Sink for Collect {
@@ -241,6 +254,9 @@ mod tests {
         }
         fn trailers(&mut self, trailers: Headers) {
             self.trailers = Some(trailers);
+        }
+        fn keeps_sent_bytes(&self) -> bool {
+            self.keeps
         }
     }
 
@@ -252,11 +268,12 @@ mod tests {
         out: Out,
         limit: u64,
     ) -> (Result<u64, BodyError>, Collect, BytesMut) {
-        run_in_steps(3, kind, input, out, limit).await
+        run_in_steps(3, false, kind, input, out, limit).await
     }
 
     async fn run_in_steps(
         step: usize,
+        keeps: bool,
         kind: BodyKind,
         input: &[u8],
         out: Out,
@@ -267,7 +284,10 @@ mod tests {
             step,
             buf: BytesMut::new(),
         };
-        let mut sink = Collect::default();
+        let mut sink = Collect {
+            keeps,
+            ..Collect::default()
+        };
         let idle = Duration::from_secs(5);
         let result = forward(
             idle,
@@ -319,14 +339,14 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn large_reads_pass_through_and_small_ones_are_copied_alike() {
+    async fn bodies_passed_on_or_copied_arrive_alike() {
         let body: Vec<u8> = (0..50_000u32).map(|i| (i % 251) as u8).collect();
         let input = [&body[..], b"NEXT"].concat();
-        for step in [PASS_THROUGH_MIN + 7, 1000] {
+        for (step, keeps) in [(PASS_THROUGH_MIN + 7, true), (1000, true), (1000, false)] {
             let kind = BodyKind::Length(body.len() as u64);
-            let (size, sink, left) = run_in_steps(step, kind, &input, Out::Raw, 0).await;
+            let (size, sink, left) = run_in_steps(step, keeps, kind, &input, Out::Raw, 0).await;
             assert_eq!(size.unwrap(), body.len() as u64);
-            assert!(sink.out == body, "reads of {step} bytes");
+            assert!(sink.out == body, "reads of {step} bytes, kept: {keeps}");
             assert!(b"NEXT".starts_with(&left), "{left:?}");
         }
     }

@@ -108,6 +108,11 @@ impl<'a> H2Sink<'a> {
 }
 
 impl Sink for H2Sink<'_> {
+    /// `h2` queues the frames and writes them when the connection is next driven.
+    fn keeps_sent_bytes(&self) -> bool {
+        true
+    }
+
     async fn send(&mut self, data: &mut BytesMut) -> io::Result<()> {
         let mut data = data.split().freeze();
         while !data.is_empty() && !self.done_early {

@@ -97,12 +97,12 @@ impl TerminalFilter for ProxyFilter {
     }
 }
 
-impl NetworkFilterFactory for ProxyFilter {
+/// Adds the one `ProxyFilter` of a listener to each connection's chain.
+struct ProxyFactory(Arc<ProxyFilter>);
+
+impl NetworkFilterFactory for ProxyFactory {
     fn add_to_chain(&self, chain: &mut ChainBuilder) {
-        chain.terminate(Arc::new(ProxyFilter {
-            shared: Arc::clone(&self.shared),
-            fallback: None,
-        }));
+        chain.terminate(Arc::clone(&self.0) as Arc<dyn TerminalFilter>);
     }
 }
 
@@ -142,8 +142,8 @@ pub fn build(
         stream_filters: context.stream_filters.clone(),
         access_logs: context.access_logs.clone(),
     });
-    Some(Arc::new(ProxyFilter {
+    Some(Arc::new(ProxyFactory(Arc::new(ProxyFilter {
         shared,
         fallback: None,
-    }))
+    }))))
 }

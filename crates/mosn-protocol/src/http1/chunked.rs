@@ -131,9 +131,18 @@ pub fn encode_chunk(data: &[u8], dst: &mut BytesMut) {
         return;
     }
     dst.reserve(data.len() + 20);
-    dst.put_slice(format!("{:x}\r\n", data.len()).as_bytes());
+    put_hex(data.len(), dst);
+    dst.put_slice(b"\r\n");
     dst.put_slice(data);
     dst.put_slice(b"\r\n");
+}
+
+/// `n` in lowercase hex digits, without leading zeros.
+fn put_hex(n: usize, dst: &mut BytesMut) {
+    let digits = (usize::BITS - n.leading_zeros()).div_ceil(4).max(1);
+    for i in (0..digits).rev() {
+        dst.put_u8(b"0123456789abcdef"[(n >> (i * 4)) & 0xf]);
+    }
 }
 
 /// Writes the last chunk and the trailer fields.
@@ -214,5 +223,20 @@ mod tests {
         let (body, got) = decode_all(&out, 3).unwrap();
         assert_eq!(body, b"hello world");
         assert_eq!(got, trailers);
+    }
+
+    #[test]
+    fn chunk_sizes_are_lowercase_hex() {
+        for (n, line) in [
+            (1, "1"),
+            (15, "f"),
+            (16, "10"),
+            (4096, "1000"),
+            (65_535, "ffff"),
+        ] {
+            let mut out = BytesMut::new();
+            encode_chunk(&vec![b'x'; n], &mut out);
+            assert!(out.starts_with(format!("{line}\r\n").as_bytes()), "{n}");
+        }
     }
 }

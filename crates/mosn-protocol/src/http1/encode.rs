@@ -36,7 +36,9 @@ pub fn encode_request_head(head: &RequestHead, dst: &mut BytesMut) {
 
 pub fn encode_response_head(head: &ResponseHead, dst: &mut BytesMut) {
     dst.put_slice(version(head.version));
-    dst.put_slice(format!(" {} ", head.status).as_bytes());
+    dst.put_u8(b' ');
+    dst.put_slice(itoa::Buffer::new().format(head.status).as_bytes());
+    dst.put_u8(b' ');
     dst.put_slice(&head.reason);
     dst.put_slice(b"\r\n");
     put_fields(&head.headers, dst);
