@@ -30,8 +30,14 @@ impl AsyncRead for Stream {
             let mut guard = ready!(self.fd().poll_read_ready(cx))?;
             // SAFETY: recv only writes into the buffer; the bytes it reports are initialised.
             let unfilled = unsafe { buf.unfilled_mut() };
+            let room = unfilled.len();
             match guard.try_io(|fd| fd.get_ref().recv(unfilled)) {
                 Ok(Ok(n)) => {
+                    if n > 0 && n < room {
+                        // A short read drained the socket: the next data brings a new edge, so
+                        // the next read waits for it instead of failing with EAGAIN first.
+                        guard.clear_ready();
+                    }
                     // SAFETY: recv initialised the first n bytes of the unfilled part.
                     unsafe { buf.assume_init(n) };
                     buf.advance(n);
