@@ -127,8 +127,9 @@ pub async fn forward<S: Source, D: Sink>(
                 let take = remaining.min(buf.len() as u64) as usize;
                 // The bytes go on as they came, without a copy; but a small piece that the sink
                 // keeps after sending is copied, so that it does not hold the source's whole
-                // buffer while it waits to be written.
-                if out == Out::Raw && (take >= PASS_THROUGH_MIN || !sink.keeps_sent_bytes()) {
+                // buffer while it waits to be written. (Nothing to take shares nothing.)
+                let pass = take >= PASS_THROUGH_MIN || (take > 0 && !sink.keeps_sent_bytes());
+                if out == Out::Raw && pass {
                     outgoing = buf.split_to(take);
                     passed_through = true;
                 } else {

@@ -202,7 +202,7 @@ pub fn parse_response(buf: &mut BytesMut, limits: &Limits) -> Result<Option<Resp
     let version = version(response.version)?;
     let status = response.code.ok_or(Error::Malformed("no status"))?;
     let reason = response.reason.unwrap_or_default();
-    let standard_reason = reason == encode::reason(status);
+    let standard_reason = Some(encode::reason(status)).filter(|standard| *standard == reason);
     let reason = range_in(buf, reason.as_bytes());
     let fields = Parsed::of(buf, response.headers);
     // The head is copied out: it lives as long as the exchange, and should not hold the whole
@@ -213,8 +213,8 @@ pub fn parse_response(buf: &mut BytesMut, limits: &Limits) -> Result<Option<Resp
         version,
         status,
         reason: match standard_reason {
-            true => Bytes::from_static(encode::reason(status).as_bytes()),
-            false => head.slice(reason),
+            Some(standard) => Bytes::from_static(standard.as_bytes()),
+            None => head.slice(reason),
         },
         headers: fields.on(head),
     }))

@@ -48,14 +48,21 @@ impl Span {
             .expect("a head's fields stay under 2 GiB");
         Span { start, len }
     }
+
+    fn is_added(self) -> bool {
+        self.start & ADDED != 0
+    }
+
+    /// Where it lies in its buffer.
+    fn range(self) -> Range<usize> {
+        let start = (self.start & !ADDED) as usize;
+        start..start + self.len as usize
+    }
 }
 
 fn text<'a>(wire: &'a [u8], added: &'a [u8], span: Span) -> &'a [u8] {
-    let (buf, start) = match span.start & ADDED {
-        0 => (wire, span.start),
-        _ => (added, span.start & !ADDED),
-    };
-    &buf[start as usize..(start + span.len) as usize]
+    let buf = if span.is_added() { added } else { wire };
+    &buf[span.range()]
 }
 
 /// The fields httparse found in a buffer, as spans to keep once the buffer is frozen.
@@ -126,12 +133,9 @@ impl Headers {
     /// an added field, a copy.
     pub fn iter_shared(&self) -> impl Iterator<Item = (&[u8], Bytes)> {
         self.fields.iter().map(|f| {
-            let value = match f.value.start & ADDED {
-                0 => {
-                    let start = f.value.start as usize;
-                    self.wire.slice(start..start + f.value.len as usize)
-                }
-                _ => Bytes::copy_from_slice(self.text(f.value)),
+            let value = match f.value.is_added() {
+                false => self.wire.slice(f.value.range()),
+                true => Bytes::copy_from_slice(self.text(f.value)),
             };
             (self.text(f.name), value)
         })

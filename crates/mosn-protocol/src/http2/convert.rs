@@ -22,15 +22,19 @@ pub enum ConvertError {
 /// Header fields from an HTTP/2 message, in the order `h2` gives them, in one buffer.
 pub fn headers_from_map(map: &HeaderMap) -> Headers {
     let mut writer = HeadWriter::new(b"", map.len(), field_bytes(map));
-    for (name, value) in map {
-        writer.push(name.as_str().as_bytes(), value.as_bytes());
-    }
+    push_fields(map, &mut writer);
     writer.finish().1
 }
 
 /// The bytes the names and values of `map` take.
 fn field_bytes(map: &HeaderMap) -> usize {
     map.iter().map(|(n, v)| n.as_str().len() + v.len()).sum()
+}
+
+fn push_fields(map: &HeaderMap, writer: &mut HeadWriter) {
+    for (name, value) in map {
+        writer.push(name.as_str().as_bytes(), value.as_bytes());
+    }
 }
 
 /// Header fields for an HTTP/2 message: names lowercased; connection-specific fields (Host
@@ -75,9 +79,7 @@ pub fn request_head(request: &http::request::Parts) -> RequestHead {
     if let Some(authority) = authority {
         writer.push(b"host", authority.as_str().as_bytes());
     }
-    for (name, value) in &request.headers {
-        writer.push(name.as_str().as_bytes(), value.as_bytes());
-    }
+    push_fields(&request.headers, &mut writer);
     let (target, headers) = writer.finish();
     RequestHead {
         method: method_bytes(&request.method),
