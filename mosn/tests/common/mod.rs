@@ -16,12 +16,23 @@ pub mod pki;
 
 pub const NGINX_BODY: &str = "hello from nginx\n";
 
+/// A port nothing listens on, below Linux's ephemeral range (32768 up): a port the kernel
+/// picked for `bind(0)` can be taken, before the test's server binds it, by any client
+/// connection that the kernel gives the same number. Each test process walks its own
+/// stretch of the range, so tests running at once do not draw the same port.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    const FIRST: u32 = 10_000;
+    const COUNT: u32 = 22_000;
+    let start = std::process::id().wrapping_mul(7919) % COUNT;
+    loop {
+        let step = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        assert!(step < COUNT, "no free port below 32000");
+        let port = (FIRST + (start + step) % COUNT) as u16;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 /// Waits until something accepts connections on the port.
