@@ -10,6 +10,7 @@ use mosn_config::{Diagnostics, Loaded, MosnConfig, Severity};
 use mosn_net::drain::{self, DrainTrigger};
 use mosn_net::io_model::{self, BoundListener, IoModel};
 use mosn_net::listener::ListenerSpec;
+use socket2::{Domain, Socket, Type};
 use tokio::signal::unix::{Signal, SignalKind, signal};
 
 use crate::certificates::{self, SharedWatcher};
@@ -86,37 +87,28 @@ pub fn run(loaded: Loaded, config_path: Option<&Path>, args: &StartArgs) -> Resu
     } else {
         IoModel::WorkStealing { workers }
     };
+    // Every port is bound before any listens: a start-up that fails half way must not have
+    // taken connections into a backlog, to reset them when it exits.
+    let admin = match &config.admin {
+        Some(admin) => Some(bind_admin(admin.address.socket_address.socket_addr()?)?),
+        None => None,
+    };
     let mut bound = Vec::new();
     let mut socket_files = SocketFiles::default();
     for spec in &prepared.listeners {
-        let listener = BoundListener::bind(Arc::clone(spec), model).map_err(|err| {
-            format!(
-                "listener {:?} cannot listen on {}: {err}",
-                spec.name, spec.address
-            )
-        })?;
+        let listener =
+            BoundListener::bind(Arc::clone(spec), model).map_err(|err| cannot_listen(spec, err))?;
         if let ListenAddress::Unix(path) = &spec.address {
             socket_files.0.push(path.clone());
         }
         bound.push(listener);
     }
-    let admin = match &config.admin {
-        Some(admin) => {
-            let addr = admin.address.socket_address.socket_addr()?;
-            let socket = std::net::TcpListener::bind(addr)
-                .map_err(|err| format!("admin cannot listen on {addr}: {err}"))?;
-            socket
-                .set_nonblocking(true)
-                .map_err(|err| err.to_string())?;
-            tracing::info!(
-                "admin API on {}",
-                socket.local_addr().map_err(|e| e.to_string())?
-            );
-            Some(socket)
-        }
-        None => None,
-    };
-
+    for listener in &bound {
+        listener
+            .listen()
+            .map_err(|err| cannot_listen(&listener.spec, err))?;
+    }
+    let admin = admin.map(listen_admin).transpose()?;
     let (trigger, drain) = drain::channel();
     let _workers = io_model::start(model, bound, drain)
         .map_err(|err| format!("cannot start workers: {err}"))?;
@@ -168,6 +160,37 @@ pub fn run(loaded: Loaded, config_path: Option<&Path>, args: &StartArgs) -> Resu
     drop(pid_file);
     drop(socket_files);
     result
+}
+
+fn cannot_listen(spec: &ListenerSpec, err: std::io::Error) -> String {
+    format!(
+        "listener {:?} cannot listen on {}: {err}",
+        spec.name, spec.address
+    )
+}
+
+/// The admin API's socket, bound but not yet listening.
+fn bind_admin(addr: std::net::SocketAddr) -> Result<(Socket, std::net::SocketAddr), String> {
+    let cannot = |err: std::io::Error| format!("admin cannot listen on {addr}: {err}");
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None).map_err(cannot)?;
+    socket.set_reuse_address(true).map_err(cannot)?;
+    socket.set_nonblocking(true).map_err(cannot)?;
+    socket.bind(&addr.into()).map_err(cannot)?;
+    Ok((socket, addr))
+}
+
+fn listen_admin(
+    (socket, addr): (Socket, std::net::SocketAddr),
+) -> Result<std::net::TcpListener, String> {
+    socket
+        .listen(128)
+        .map_err(|err| format!("admin cannot listen on {addr}: {err}"))?;
+    let listener = std::net::TcpListener::from(socket);
+    match listener.local_addr() {
+        Ok(local) => tracing::info!("admin API on {local}"),
+        Err(err) => tracing::info!("admin API on {addr} ({err})"),
+    }
+    Ok(listener)
 }
 
 struct Signals {

@@ -30,13 +30,14 @@ pub struct BoundListener {
 }
 
 impl BoundListener {
-    /// Binds now, so that a port in use is reported before anything starts.
+    /// Binds now, so that a port in use is reported before anything starts; listens only when
+    /// told.
     pub fn bind(spec: Arc<ListenerSpec>, model: IoModel) -> io::Result<BoundListener> {
         let first = BoundSocket::bind(&spec.address, spec.reuseport)?;
         let mut sockets = vec![first];
         if let IoModel::ThreadPerCore { .. } = model {
             for _ in 1..model.workers() {
-                let next = if spec.reuseport && matches!(sockets[0], BoundSocket::Tcp(_)) {
+                let next = if spec.reuseport && sockets[0].is_tcp() {
                     BoundSocket::bind(&spec.address, true)?
                 } else {
                     sockets[0].try_clone()?
@@ -45,6 +46,11 @@ impl BoundListener {
             }
         }
         Ok(BoundListener { spec, sockets })
+    }
+
+    /// Starts taking connections on every socket of the listener.
+    pub fn listen(&self) -> io::Result<()> {
+        self.sockets.iter().try_for_each(BoundSocket::listen)
     }
 }
 

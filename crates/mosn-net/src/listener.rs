@@ -2,7 +2,6 @@
 
 use std::io;
 use std::os::unix::fs::FileTypeExt;
-use std::os::unix::net::UnixListener as StdUnixListener;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,44 +33,59 @@ pub struct ListenerSpec {
     pub tls: Option<Arc<ListenerTls>>,
 }
 
-/// A bound, listening socket, not yet tied to a runtime.
-pub enum BoundSocket {
-    Tcp(std::net::TcpListener),
-    Unix(StdUnixListener),
+/// A bound socket, listening once [`BoundSocket::listen`] is called, not yet tied to a runtime.
+pub struct BoundSocket {
+    socket: Socket,
+    tcp: bool,
 }
 
 impl BoundSocket {
-    /// Binds and listens. `reuseport` lets several sockets share the address.
+    /// Binds, without listening yet. `reuseport` lets several sockets share the address.
     pub fn bind(address: &ListenAddress, reuseport: bool) -> io::Result<BoundSocket> {
-        match address {
+        let (socket, tcp) = match address {
             ListenAddress::Tcp(addr) => {
                 let socket = Socket::new(Domain::for_address(*addr), Type::STREAM, None)?;
                 socket.set_reuse_address(true)?;
                 socket.set_reuse_port(reuseport)?;
-                socket.set_nonblocking(true)?;
                 socket.bind(&(*addr).into())?;
-                socket.listen(BACKLOG)?;
-                Ok(BoundSocket::Tcp(socket.into()))
+                (socket, true)
             }
             ListenAddress::Unix(path) => {
                 remove_stale_socket(path)?;
-                let listener = StdUnixListener::bind(path)?;
-                listener.set_nonblocking(true)?;
-                Ok(BoundSocket::Unix(listener))
+                let socket = Socket::new(Domain::UNIX, Type::STREAM, None)?;
+                socket.bind(&socket2::SockAddr::unix(path)?)?;
+                (socket, false)
             }
-            ListenAddress::Udp(_) => Err(io::Error::new(
-                io::ErrorKind::Unsupported,
-                "udp listeners are not supported",
-            )),
-        }
+            ListenAddress::Udp(_) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::Unsupported,
+                    "udp listeners are not supported",
+                ));
+            }
+        };
+        socket.set_nonblocking(true)?;
+        Ok(BoundSocket { socket, tcp })
+    }
+
+    /// Starts taking connections into the backlog.
+    pub fn listen(&self) -> io::Result<()> {
+        self.socket.listen(BACKLOG)
+    }
+
+    pub fn local_addr(&self) -> io::Result<Address> {
+        self.socket.local_addr().map(Address::from_sockaddr)
+    }
+
+    pub fn is_tcp(&self) -> bool {
+        self.tcp
     }
 
     /// Another handle on the same socket, for another worker.
     pub fn try_clone(&self) -> io::Result<BoundSocket> {
-        match self {
-            BoundSocket::Tcp(s) => s.try_clone().map(BoundSocket::Tcp),
-            BoundSocket::Unix(s) => s.try_clone().map(BoundSocket::Unix),
-        }
+        Ok(BoundSocket {
+            socket: self.socket.try_clone()?,
+            tcp: self.tcp,
+        })
     }
 }
 
@@ -113,11 +127,8 @@ struct Accepted {
 }
 
 impl AcceptSocket {
-    fn register(socket: BoundSocket) -> io::Result<AcceptSocket> {
-        let (socket, tcp) = match socket {
-            BoundSocket::Tcp(s) => (Socket::from(s), true),
-            BoundSocket::Unix(s) => (Socket::from(s), false),
-        };
+    fn register(bound: BoundSocket) -> io::Result<AcceptSocket> {
+        let BoundSocket { socket, tcp } = bound;
         let local = socket
             .local_addr()
             .map(Address::from_sockaddr)

@@ -96,10 +96,8 @@ impl NetworkFilterFactory for EchoFactory {
 async fn the_chain_filters_both_ways_and_the_listener_filter_can_refuse() {
     let address = ListenAddress::Tcp("127.0.0.1:0".parse().unwrap());
     let socket = BoundSocket::bind(&address, false).unwrap();
-    let BoundSocket::Tcp(ref std_listener) = socket else {
-        unreachable!()
-    };
-    let port = std_listener.local_addr().unwrap().port();
+    socket.listen().unwrap();
+    let port = socket.local_addr().unwrap().ip().unwrap().port();
     let gate = Arc::new(Gate {
         refuse: AtomicBool::new(false),
     });
