@@ -163,11 +163,11 @@ fn sigusr1_reopens_a_rotated_log_file() {
 
 #[test]
 fn start_without_a_config_runs_the_embedded_sample() {
-    // The embedded config uses fixed ports; skip only if another copy already holds them.
-    if TcpListener::bind("127.0.0.1:2045").is_err() || TcpListener::bind("127.0.0.1:34901").is_err()
-    {
-        panic!("ports 2045 and 34901 are needed free for this test");
-    }
+    // The embedded config uses fixed ports.
+    assert!(
+        can_bind(2045) && can_bind(34901),
+        "ports 2045 and 34901 are needed free for this test"
+    );
     let child = Command::new(mosn_bin())
         .arg("start")
         .stderr(Stdio::null())

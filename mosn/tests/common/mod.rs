@@ -3,7 +3,7 @@
 #![allow(dead_code)] // each test file uses a different part
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -16,23 +16,57 @@ pub mod pki;
 
 pub const NGINX_BODY: &str = "hello from nginx\n";
 
-/// A port nothing listens on, below Linux's ephemeral range (32768 up): a port the kernel
-/// picked for `bind(0)` can be taken, before the test's server binds it, by any client
-/// connection that the kernel gives the same number. Each test process walks its own
-/// stretch of the range, so tests running at once do not draw the same port.
+/// A port nothing listens on, outside the kernel's ephemeral range: a port in that range
+/// (one `bind(0)` picked, say) can be taken, before the test's server binds it, by any client
+/// connection the kernel gives the same number. Each test process walks its own stretch of
+/// the ports left, so tests running at once do not draw the same port.
 pub fn free_port() -> u16 {
     static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    const FIRST: u32 = 10_000;
-    const COUNT: u32 = 22_000;
-    let start = std::process::id().wrapping_mul(7919) % COUNT;
+    let (first, count) = ports_outside_the_ephemeral_range();
+    let start = std::process::id().wrapping_mul(7919) % count;
     loop {
         let step = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        assert!(step < COUNT, "no free port below 32000");
-        let port = (FIRST + (start + step) % COUNT) as u16;
-        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+        assert!(step < count, "no free port outside the ephemeral range");
+        let port = (first + (start + step) % count) as u16;
+        if can_bind(port) {
             return port;
         }
     }
+}
+
+/// Whether a socket can be bound to the port, as mosn binds (with SO_REUSEADDR). The socket
+/// never listens: a child that another test thread forks in the meantime holds a copy of it
+/// until its `exec`, and a listening copy would take the connections meant for the server
+/// that binds the port next, then reset them.
+pub fn can_bind(port: u16) -> bool {
+    use socket2::{Domain, Socket, Type};
+    let address = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    Socket::new(Domain::IPV4, Type::STREAM, None)
+        .and_then(|socket| {
+            socket.set_reuse_address(true)?;
+            socket.bind(&address.into())
+        })
+        .is_ok()
+}
+
+/// The longer of the two stretches of ports from 10000 up on either side of
+/// `ip_local_port_range`, as (first port, count).
+fn ports_outside_the_ephemeral_range() -> (u32, u32) {
+    let range = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .unwrap_or_else(|_| "32768 60999".into());
+    let bounds: Vec<u32> = range
+        .split_whitespace()
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    let (low, high) = (bounds[0], bounds[1]);
+    let below = (10_000, low.saturating_sub(10_000));
+    let above = (high + 1, 65_536u32.saturating_sub(high + 1));
+    let longer = if below.1 >= above.1 { below } else { above };
+    assert!(
+        longer.1 >= 1_000,
+        "the ephemeral range {low}-{high} leaves too few ports for the tests"
+    );
+    longer
 }
 
 /// Waits until something accepts connections on the port.
@@ -254,18 +288,29 @@ impl Mosn {
     /// Starts mosn and waits for `ready_port` to accept connections.
     pub fn start(config: &Value, ready_port: u16) -> Mosn {
         let dir = ConfigDir::new(config);
+        let stderr = std::fs::File::create(dir.base.path().join("stderr")).unwrap();
         let child = Command::new(mosn_bin())
             .args(["start", "-c"])
             .arg(dir.config_file())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .unwrap();
-        let mosn = Mosn {
+        let mut mosn = Mosn {
             process: Process(child),
             dir,
         };
-        wait_for_port(ready_port);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(("127.0.0.1", ready_port)).is_err() {
+            if let Some(status) = mosn.process.0.try_wait().unwrap() {
+                panic!("mosn exited before port {ready_port} answered: {status}");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "nothing listens on port {ready_port} after 10s"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
         mosn
     }
 
@@ -276,6 +321,25 @@ impl Mosn {
     /// Whether mosn's log shows `text` within 5 s.
     pub fn logged(&self, text: &str) -> bool {
         within_5s(|| self.log().contains(text))
+    }
+}
+
+/// A failed test shows what mosn said: its exit status, stderr and the end of its log.
+impl Drop for Mosn {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            return;
+        }
+        let status = self.process.0.try_wait().ok().flatten();
+        let stderr =
+            std::fs::read_to_string(self.dir.base.path().join("stderr")).unwrap_or_default();
+        let log = self.log();
+        let tail: Vec<&str> = log.lines().rev().take(60).collect();
+        eprintln!(
+            "mosn (pid {}, exit status {status:?}) stderr:\n{stderr}\nlast lines of its log:",
+            self.process.pid()
+        );
+        tail.iter().rev().for_each(|line| eprintln!("{line}"));
     }
 }
 
