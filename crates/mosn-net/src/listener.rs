@@ -148,10 +148,11 @@ impl AcceptSocket {
             let mut guard = self.fd.readable().await?;
             if let Ok(accepted) = guard.try_io(|fd| accept(fd.get_ref())) {
                 let (socket, remote) = accepted?;
-                if self.tcp {
-                    socket.set_tcp_nodelay(true)?;
-                }
-                let stream = Stream::from_socket(socket)?;
+                let stream = if self.tcp {
+                    Stream::accepted_tcp(socket)?
+                } else {
+                    Stream::from_socket(socket)?
+                };
                 let local = match &self.local {
                     Some(local) => local.clone(),
                     None => stream.local_addr()?,

@@ -9,6 +9,7 @@ use std::io;
 use std::net::{Shutdown, SocketAddr};
 use std::os::fd::{AsRawFd, FromRawFd};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU8, Ordering};
 
 use bytes::BytesMut;
 use socket2::{Domain, SockAddr, Socket, Type};
@@ -53,15 +54,62 @@ pub struct Stream {
     fd: AsyncFd<Socket>,
     /// The TLS session, once a handshake has begun on the stream.
     tls: Option<Box<Session>>,
+    /// Where the socket is on the way to TCP_NODELAY: [`UNSENT`], [`SENT_ONCE`] or
+    /// [`NODELAY`].
+    nodelay: AtomicU8,
 }
 
+/// An accepted TCP connection gets TCP_NODELAY before its second send, not when accepted, as
+/// nginx does for keep-alive connections. A first send never waits for Nagle's algorithm (no
+/// data is unacknowledged before it), so a connection that sends once, such as a response with
+/// `Connection: close`, is spared the system call.
+const UNSENT: u8 = 0;
+const SENT_ONCE: u8 = 1;
+/// TCP_NODELAY is set, or the socket is not TCP.
+const NODELAY: u8 = 2;
+
 impl Stream {
-    /// Wraps a connected, non-blocking socket. Must be called inside a tokio runtime.
+    /// Wraps a connected, non-blocking socket that has TCP_NODELAY set if it is TCP. Must be
+    /// called inside a tokio runtime.
     pub fn from_socket(socket: Socket) -> io::Result<Stream> {
+        Self::with_nodelay(socket, NODELAY)
+    }
+
+    /// Wraps a TCP connection just accepted: TCP_NODELAY is set before its second send.
+    pub fn accepted_tcp(socket: Socket) -> io::Result<Stream> {
+        Self::with_nodelay(socket, UNSENT)
+    }
+
+    fn with_nodelay(socket: Socket, nodelay: u8) -> io::Result<Stream> {
         Ok(Stream {
             fd: register(socket)?,
             tls: None,
+            nodelay: AtomicU8::new(nodelay),
         })
+    }
+
+    /// Sends on the plain socket with `send`, setting TCP_NODELAY first when this is the second
+    /// send of an accepted connection.
+    pub(crate) fn send_plain(
+        &self,
+        send: impl FnOnce(&Socket) -> io::Result<usize>,
+    ) -> io::Result<usize> {
+        let socket = self.fd.get_ref();
+        let state = self.nodelay.load(Ordering::Relaxed);
+        if state == SENT_ONCE {
+            self.set_nodelay(socket)?;
+        }
+        let sent = send(socket)?;
+        if state == UNSENT && sent > 0 {
+            self.nodelay.store(SENT_ONCE, Ordering::Relaxed);
+        }
+        Ok(sent)
+    }
+
+    fn set_nodelay(&self, socket: &Socket) -> io::Result<()> {
+        socket.set_tcp_nodelay(true)?;
+        self.nodelay.store(NODELAY, Ordering::Relaxed);
+        Ok(())
     }
 
     pub(crate) fn fd(&self) -> &AsyncFd<Socket> {
@@ -70,9 +118,14 @@ impl Stream {
 
     /// The stream with a TLS session over it, whose handshake is then run to its end.
     pub(crate) async fn start_tls(self, session: Session) -> io::Result<Stream> {
+        // A handshake sends several flights, each of which must leave at once.
+        if self.nodelay.load(Ordering::Relaxed) != NODELAY {
+            self.set_nodelay(self.fd.get_ref())?;
+        }
         let stream = Stream {
             fd: self.fd,
             tls: Some(Box::new(session)),
+            nodelay: self.nodelay,
         };
         if let Some(session) = stream.tls_session() {
             stream.finish_handshake(session).await?;
@@ -162,7 +215,7 @@ impl Stream {
         }
         while !data.is_empty() {
             // Try at once: a socket is writable far more often than not.
-            match self.fd.get_ref().send(data) {
+            match self.send_plain(|socket| socket.send(data)) {
                 Ok(n) => {
                     data = &data[n..];
                     continue;
@@ -171,7 +224,7 @@ impl Stream {
                 Err(err) => return Err(err),
             }
             let mut guard = self.fd.writable().await?;
-            if let Ok(sent) = guard.try_io(|fd| fd.get_ref().send(data)) {
+            if let Ok(sent) = guard.try_io(|_| self.send_plain(|socket| socket.send(data))) {
                 data = &data[sent?..];
             }
         }
@@ -269,4 +322,29 @@ pub(crate) fn accept(listener: &Socket) -> io::Result<(Socket, Address)> {
     // SAFETY: fd is a new, valid descriptor that nothing else owns.
     let socket = unsafe { Socket::from_raw_fd(fd) };
     Ok((socket, Address::from_sockaddr(peer)))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn an_accepted_connection_gets_nodelay_before_its_second_send() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let mut client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (accepted, _) = listener.accept().unwrap();
+        accepted.set_nonblocking(true).unwrap();
+        let stream = Stream::accepted_tcp(Socket::from(accepted)).unwrap();
+        let nodelay = |stream: &Stream| stream.fd.get_ref().tcp_nodelay().unwrap();
+        assert!(!nodelay(&stream));
+        stream.write_all(b"one").await.unwrap();
+        assert!(!nodelay(&stream), "a first send cannot wait for Nagle");
+        stream.write_all(b"two").await.unwrap();
+        assert!(nodelay(&stream), "set before the second send");
+        let mut received = [0u8; 6];
+        client.read_exact(&mut received).unwrap();
+        assert_eq!(&received, b"onetwo");
+    }
 }

@@ -61,7 +61,7 @@ impl AsyncWrite for Stream {
         }
         loop {
             let mut guard = ready!(self.fd().poll_write_ready(cx))?;
-            match guard.try_io(|fd| fd.get_ref().send(data)) {
+            match guard.try_io(|_| self.send_plain(|socket| socket.send(data))) {
                 Ok(result) => return Poll::Ready(result),
                 Err(_would_block) => continue,
             }
@@ -82,7 +82,7 @@ impl AsyncWrite for Stream {
         }
         loop {
             let mut guard = ready!(self.fd().poll_write_ready(cx))?;
-            match guard.try_io(|fd| fd.get_ref().send_vectored(bufs)) {
+            match guard.try_io(|_| self.send_plain(|socket| socket.send_vectored(bufs))) {
                 Ok(result) => return Poll::Ready(result),
                 Err(_would_block) => continue,
             }
