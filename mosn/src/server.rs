@@ -9,8 +9,7 @@ use mosn_config::address::ListenAddress;
 use mosn_config::{Diagnostics, Loaded, MosnConfig, Severity};
 use mosn_net::drain::{self, DrainTrigger};
 use mosn_net::io_model::{self, BoundListener, IoModel};
-use mosn_net::listener::ListenerSpec;
-use socket2::{Domain, Socket, Type};
+use mosn_net::listener::{BoundSocket, ListenerSpec};
 use tokio::signal::unix::{Signal, SignalKind, signal};
 
 use crate::certificates::{self, SharedWatcher};
@@ -90,7 +89,12 @@ pub fn run(loaded: Loaded, config_path: Option<&Path>, args: &StartArgs) -> Resu
     // Every port is bound before any listens: a start-up that fails half way must not have
     // taken connections into a backlog, to reset them when it exits.
     let admin = match &config.admin {
-        Some(admin) => Some(bind_admin(admin.address.socket_address.socket_addr()?)?),
+        Some(admin) => {
+            let addr = admin.address.socket_address.socket_addr()?;
+            let socket = BoundSocket::bind(&ListenAddress::Tcp(addr), false)
+                .map_err(|err| cannot_serve_admin(addr, err))?;
+            Some((socket, addr))
+        }
         None => None,
     };
     let mut bound = Vec::new();
@@ -169,23 +173,18 @@ fn cannot_listen(spec: &ListenerSpec, err: std::io::Error) -> String {
     )
 }
 
-/// The admin API's socket, bound but not yet listening.
-fn bind_admin(addr: std::net::SocketAddr) -> Result<(Socket, std::net::SocketAddr), String> {
-    let cannot = |err: std::io::Error| format!("admin cannot listen on {addr}: {err}");
-    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None).map_err(cannot)?;
-    socket.set_reuse_address(true).map_err(cannot)?;
-    socket.set_nonblocking(true).map_err(cannot)?;
-    socket.bind(&addr.into()).map_err(cannot)?;
-    Ok((socket, addr))
+fn cannot_serve_admin(addr: std::net::SocketAddr, err: std::io::Error) -> String {
+    format!("admin cannot listen on {addr}: {err}")
 }
 
+/// The admin API's bound socket, listening.
 fn listen_admin(
-    (socket, addr): (Socket, std::net::SocketAddr),
+    (socket, addr): (BoundSocket, std::net::SocketAddr),
 ) -> Result<std::net::TcpListener, String> {
     socket
-        .listen(128)
-        .map_err(|err| format!("admin cannot listen on {addr}: {err}"))?;
-    let listener = std::net::TcpListener::from(socket);
+        .listen()
+        .map_err(|err| cannot_serve_admin(addr, err))?;
+    let listener = socket.into_tcp_listener();
     match listener.local_addr() {
         Ok(local) => tracing::info!("admin API on {local}"),
         Err(err) => tracing::info!("admin API on {addr} ({err})"),

@@ -80,6 +80,12 @@ impl BoundSocket {
         self.tcp
     }
 
+    /// The socket as the standard library's listener, for a server of its own (the admin API).
+    /// Only for a socket bound to a TCP address.
+    pub fn into_tcp_listener(self) -> std::net::TcpListener {
+        self.socket.into()
+    }
+
     /// Another handle on the same socket, for another worker.
     pub fn try_clone(&self) -> io::Result<BoundSocket> {
         Ok(BoundSocket {
