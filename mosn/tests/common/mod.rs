@@ -71,8 +71,17 @@ fn ports_outside_the_ephemeral_range() -> (u32, u32) {
 
 /// Waits until something accepts connections on the port.
 pub fn wait_for_port(port: u16) {
+    wait_for_port_unless(port, || None);
+}
+
+/// Waits until something accepts connections on the port; fails at once with the message
+/// `gave_up` returns, if it returns one (the server that was to listen has exited).
+fn wait_for_port_unless(port: u16, mut gave_up: impl FnMut() -> Option<String>) {
     let deadline = Instant::now() + Duration::from_secs(10);
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if let Some(why) = gave_up() {
+            panic!("nothing will listen on port {port}: {why}");
+        }
         assert!(
             Instant::now() < deadline,
             "nothing listens on port {port} after 10s"
@@ -300,17 +309,10 @@ impl Mosn {
             process: Process(child),
             dir,
         };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect(("127.0.0.1", ready_port)).is_err() {
-            if let Some(status) = mosn.process.0.try_wait().unwrap() {
-                panic!("mosn exited before port {ready_port} answered: {status}");
-            }
-            assert!(
-                Instant::now() < deadline,
-                "nothing listens on port {ready_port} after 10s"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        wait_for_port_unless(ready_port, || {
+            let status = mosn.process.0.try_wait().unwrap()?;
+            Some(format!("mosn exited: {status}"))
+        });
         mosn
     }
 
