@@ -70,11 +70,7 @@ pub(super) struct Parsed(Vec<Field>);
 
 impl Parsed {
     pub(super) fn of(base: &[u8], fields: &[httparse::Header<'_>]) -> Parsed {
-        // A span of `base`, a received head: far below 2 GiB.
-        let span = |range: Range<usize>| Span {
-            start: range.start as u32,
-            len: range.len() as u32,
-        };
+        let span = |range: Range<usize>| Span::at(range.start, range.len());
         Parsed(
             fields
                 .iter()
