@@ -2,6 +2,10 @@
 //! that has room under the peer's SETTINGS_MAX_CONCURRENT_STREAMS; when none has, one new
 //! connection is opened (one at a time per host, so a burst does not open a connection per
 //! request). A connection that fails takes only its own streams with it.
+//!
+//! A new connection's first stream goes out at once, as Envoy's does, but other requests
+//! share the connection only once the peer's SETTINGS have said how many streams it takes:
+//! before them, a burst would all go to it and queue behind a limit nobody knew.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -75,7 +79,11 @@ impl Http2Connection {
             .peer_addr()
             .map(|a| a.to_string())
             .unwrap_or_default();
-        let (send, mut connection) = settings.client().handshake::<_, Bytes>(stream).await?;
+        let (send, mut connection) = settings
+            .client()
+            .initial_max_send_streams(LIMIT_NOT_YET_KNOWN)
+            .handshake::<_, Bytes>(stream)
+            .await?;
         let dead_peer = unanswered_ping(connection.ping_pong(), settings.keepalive);
         let closed = Arc::new(AtomicBool::new(false));
         let done = Arc::clone(&closed);
@@ -101,10 +109,17 @@ impl Http2Connection {
     }
 
     fn has_room(&self) -> bool {
+        let limit = self.send.current_max_send_streams();
         !self.closed.load(Ordering::Relaxed)
-            && self.streams.load(Ordering::Relaxed) < self.send.current_max_send_streams()
+            && limit != LIMIT_NOT_YET_KNOWN
+            && self.streams.load(Ordering::Relaxed) < limit
     }
 }
+
+/// A new connection's stream limit until the peer's SETTINGS come: no limit in effect, but a
+/// value those SETTINGS cannot leave in place (they carry a u32, or nothing, which h2 takes as
+/// `usize::MAX`), so the pool can tell that they have not come yet.
+const LIMIT_NOT_YET_KNOWN: usize = usize::MAX - 1;
 
 /// A new stream's hold on `connection`.
 fn lease(connection: &Arc<Http2Connection>) -> Http2Stream {

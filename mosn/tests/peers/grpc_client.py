@@ -3,7 +3,8 @@
 
 Prints one line: `ok <message> <trailer>` for Unary, `ok <n> <last part>` for Stream, or
 `error <STATUS_CODE> <details>` when the call fails. CancelSleep starts Sleep without a
-deadline and cancels it after 1.5 s (`cancelled`).
+deadline and cancels it after 1.5 s (`cancelled`). `CALL*N` makes N calls at once on the
+one channel and prints `ok <n> <seconds>`: how long the slowest took, from when all began.
 Plaintext (h2c) unless GRPC_CA_FILE names a PEM CA file: then TLS, verifying the server's
 certificate against that CA and for the name GRPC_SERVER_NAME (default: TARGET's host).
 """
@@ -34,6 +35,15 @@ def main():
                 pending = channel.unary_unary("/test.Echo/Sleep").future(b"hi")
                 time.sleep(1.5)
                 print("cancelled" if pending.cancel() else "not cancelled")
+            elif "*" in call:
+                name, count = call.split("*")
+                began = time.monotonic()
+                pending = [
+                    channel.unary_unary("/test.Echo/" + name).future(b"hi", timeout=timeout)
+                    for _ in range(int(count))
+                ]
+                replies = [p.result() for p in pending]
+                print("ok", len(replies), round(time.monotonic() - began, 2))
             elif call == "Stream":
                 parts = list(channel.unary_stream("/test.Echo/Stream")(b"\x05hello", timeout=timeout, metadata=metadata))
                 print("ok", len(parts), parts[-1].decode())
