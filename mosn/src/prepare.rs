@@ -167,6 +167,7 @@ fn listener_spec(
         address,
         reuseport: listener.reuseport,
         listener_filters,
+        defer_accept: network_chain.client_speaks_first(),
         chain: network_chain,
         idle_timeout: listener.connection_idle_timeout.map(|d| d.get()),
         stats: Arc::new(ListenerStats::default()),
@@ -203,4 +204,51 @@ fn open_access_logs(
         }
     }
     opened
+}
+
+#[cfg(test)]
+mod tests {
+    use mosn_config::{Format, parse_text};
+
+    use super::*;
+
+    fn listener(name: &str, port: u16, filters: &str) -> String {
+        format!(
+            r#"{{"name": "{name}", "address": "127.0.0.1:{port}", "bind_port": true,
+                "filter_chains": [{{"filters": {filters}}}]}}"#
+        )
+    }
+
+    #[test]
+    fn only_listeners_whose_clients_speak_first_defer_their_accepts() {
+        let proxy = r#"{"type": "proxy", "config": {"downstream_protocol": "Auto",
+            "upstream_protocol": "Http1", "router_config_name": "r",
+            "fallback_for_unknown_protocol": true}}"#;
+        let tcp_proxy = r#"{"type": "tcp_proxy", "config": {"cluster": "c"}}"#;
+        let listeners = [
+            listener("http", 1, &format!("[{proxy}]")),
+            listener("tcp", 2, &format!("[{tcp_proxy}]")),
+            listener("mixed", 3, &format!("[{proxy}, {tcp_proxy}]")),
+        ];
+        let text = format!(
+            r#"{{"servers": [{{"routers": [{{"router_config_name": "r"}}],
+                "listeners": [{}]}}],
+              "cluster_manager": {{"clusters": [{{"name": "c", "type": "SIMPLE",
+                "lb_type": "LB_ROUNDROBIN", "hosts": [{{"address": "127.0.0.1:9"}}]}}]}}}}"#,
+            listeners.join(",")
+        );
+        let config = parse_text(&text, Format::Json)
+            .expect("a valid config")
+            .config;
+        let mut diags = Diagnostics::default();
+        let prepared = prepare(&config, &Purpose::Check, &mut diags);
+        assert!(!diags.has_errors(), "{:?}", diags.into_items());
+        let deferred: Vec<(&str, bool)> = prepared
+            .listeners
+            .iter()
+            .map(|spec| (&*spec.name, spec.defer_accept))
+            .collect();
+        // A tcp_proxy backend may speak first (SMTP, MySQL): its clients then wait for it.
+        assert_eq!(deferred, [("http", true), ("tcp", false), ("mixed", true)]);
+    }
 }

@@ -47,6 +47,12 @@ pub trait TerminalFilter: Send + Sync {
         Vec::new()
     }
 
+    /// Whether every connection it serves starts with bytes from the client (as HTTP and the
+    /// RPC protocols do): its listener then need not hand a connection over before they come.
+    fn client_speaks_first(&self) -> bool {
+        false
+    }
+
     /// This filter, handing the connections it does not serve on to `next`, the terminal
     /// filter configured after it (the proxy's `fallback_for_unknown_protocol`); `None` when
     /// it hands nothing on, and `next` then takes its place.
@@ -146,6 +152,13 @@ impl FilterChainFactory {
     /// The ALPN names of the filter that serves connections.
     pub fn alpn(&self) -> Vec<Vec<u8>> {
         self.build().terminal.map(|t| t.alpn()).unwrap_or_default()
+    }
+
+    /// Whether the filter that serves connections waits for the client's bytes first.
+    pub fn client_speaks_first(&self) -> bool {
+        self.build()
+            .terminal
+            .is_some_and(|t| t.client_speaks_first())
     }
 
     pub fn build(&self) -> ChainBuilder {

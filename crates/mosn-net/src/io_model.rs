@@ -33,12 +33,18 @@ impl BoundListener {
     /// Binds now, so that a port in use is reported before anything starts; listens only when
     /// told.
     pub fn bind(spec: Arc<ListenerSpec>, model: IoModel) -> io::Result<BoundListener> {
-        let first = BoundSocket::bind(&spec.address, spec.reuseport)?;
-        let mut sockets = vec![first];
+        let bind = || {
+            let mut socket = BoundSocket::bind(&spec.address, spec.reuseport)?;
+            if spec.defer_accept {
+                socket.defer_accept()?;
+            }
+            Ok::<_, io::Error>(socket)
+        };
+        let mut sockets = vec![bind()?];
         if let IoModel::ThreadPerCore { .. } = model {
             for _ in 1..model.workers() {
                 let next = if spec.reuseport && sockets[0].is_tcp() {
-                    BoundSocket::bind(&spec.address, true)?
+                    bind()?
                 } else {
                     sockets[0].try_clone()?
                 };

@@ -1,8 +1,10 @@
 //! Binding listener sockets, and the accept loop that hands connections to the filter chain.
 
 use std::io;
+use std::os::fd::AsRawFd;
 use std::os::unix::fs::FileTypeExt;
 use std::path::Path;
+use std::pin::pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -31,12 +33,17 @@ pub struct ListenerSpec {
     pub stats: Arc<ListenerStats>,
     /// TLS on the listener's connections (MOSN's `tls_context` of its filter chain).
     pub tls: Option<Arc<ListenerTls>>,
+    /// Whether a TCP connection is accepted only once its client has sent something
+    /// (TCP_DEFER_ACCEPT), for a filter chain that waits for the client's bytes anyway.
+    pub defer_accept: bool,
 }
 
 /// A bound socket, listening once [`BoundSocket::listen`] is called, not yet tied to a runtime.
 pub struct BoundSocket {
     socket: Socket,
     tcp: bool,
+    /// TCP_DEFER_ACCEPT is set: a connection accepted has data waiting.
+    deferred: bool,
 }
 
 impl BoundSocket {
@@ -64,7 +71,38 @@ impl BoundSocket {
             }
         };
         socket.set_nonblocking(true)?;
-        Ok(BoundSocket { socket, tcp })
+        Ok(BoundSocket {
+            socket,
+            tcp,
+            deferred: false,
+        })
+    }
+
+    /// Has the kernel hand over a TCP connection only once the client has sent something (or
+    /// after about a second), as nginx's `deferred` and haproxy's `defer-accept` do. The
+    /// connection's first read then finds its bytes, and a client that connects and sends
+    /// nothing costs no task. Nothing changes on a Unix socket.
+    pub fn defer_accept(&mut self) -> io::Result<()> {
+        if !self.tcp {
+            return Ok(());
+        }
+        let seconds: libc::c_int = 1;
+        // SAFETY: the option's value is a c_int, passed by pointer with its size, and the
+        // descriptor is the socket's own for the duration of the call.
+        let set = unsafe {
+            libc::setsockopt(
+                self.socket.as_raw_fd(),
+                libc::IPPROTO_TCP,
+                libc::TCP_DEFER_ACCEPT,
+                (&raw const seconds).cast(),
+                size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
+        if set != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        self.deferred = true;
+        Ok(())
     }
 
     /// Starts taking connections into the backlog.
@@ -91,6 +129,7 @@ impl BoundSocket {
         Ok(BoundSocket {
             socket: self.socket.try_clone()?,
             tcp: self.tcp,
+            deferred: self.deferred,
         })
     }
 }
@@ -120,6 +159,8 @@ fn remove_stale_socket(path: &Path) -> io::Result<()> {
 struct AcceptSocket {
     fd: AsyncFd<Socket>,
     tcp: bool,
+    /// Connections come with data waiting (TCP_DEFER_ACCEPT).
+    deferred: bool,
     /// The local address of every connection accepted, when the listener's own address says
     /// it: a Unix path, or an IP address that is not a wildcard (`0.0.0.0`, `::`).
     local: Option<Address>,
@@ -134,7 +175,11 @@ struct Accepted {
 
 impl AcceptSocket {
     fn register(bound: BoundSocket) -> io::Result<AcceptSocket> {
-        let BoundSocket { socket, tcp } = bound;
+        let BoundSocket {
+            socket,
+            tcp,
+            deferred,
+        } = bound;
         let local = socket
             .local_addr()
             .map(Address::from_sockaddr)
@@ -143,6 +188,7 @@ impl AcceptSocket {
         Ok(AcceptSocket {
             fd: register(socket)?,
             tcp,
+            deferred,
             local,
         })
     }
@@ -155,7 +201,7 @@ impl AcceptSocket {
             if let Ok(accepted) = guard.try_io(|fd| accept(fd.get_ref())) {
                 let (socket, remote) = accepted?;
                 let stream = if self.tcp {
-                    Stream::accepted_tcp(socket)?
+                    Stream::accepted_tcp(socket, self.deferred)?
                 } else {
                     Stream::from_socket(socket)?
                 };
@@ -175,16 +221,15 @@ impl AcceptSocket {
 
 /// Accepts connections until draining starts; each connection runs in its own task on the
 /// current runtime. Must be called inside a tokio runtime.
-pub async fn serve(
-    socket: BoundSocket,
-    spec: Arc<ListenerSpec>,
-    mut drain: Drain,
-) -> io::Result<()> {
+pub async fn serve(socket: BoundSocket, spec: Arc<ListenerSpec>, drain: Drain) -> io::Result<()> {
     let socket = AcceptSocket::register(socket)?;
+    // One wait on the signal for the listener's life, not one per connection accepted.
+    let mut signal = drain.clone();
+    let mut draining = pin!(signal.signaled());
     loop {
         tokio::select! {
             biased;
-            () = drain.signaled() => return Ok(()),
+            () = &mut draining => return Ok(()),
             accepted = socket.accept() => match accepted {
                 Ok(accepted) => {
                     tokio::spawn(handle(accepted, Arc::clone(&spec), drain.clone()));
@@ -241,4 +286,35 @@ async fn handle(accepted: Accepted, spec: Arc<ListenerSpec>, drain: Drain) {
         _active: active,
     };
     terminal.serve(connection).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_deferred_listener_hands_over_a_connection_once_its_client_has_sent() {
+        let address = ListenAddress::Tcp("127.0.0.1:0".parse().unwrap());
+        let mut bound = BoundSocket::bind(&address, false).unwrap();
+        bound.defer_accept().unwrap();
+        bound.listen().unwrap();
+        let port = bound.local_addr().unwrap().ip().unwrap().port();
+        let listener = AcceptSocket::register(bound).unwrap();
+        let mut client = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let early = accept(listener.fd.get_ref()).map(|_| ());
+        assert_eq!(
+            early.unwrap_err().kind(),
+            io::ErrorKind::WouldBlock,
+            "connected, but nothing sent yet"
+        );
+        client.write_all(b"GET / HTTP/1.1\r\n").unwrap();
+        let wait = Duration::from_secs(10);
+        let accepted = tokio::time::timeout(wait, listener.accept()).await;
+        let accepted = accepted.expect("accepted once data came").unwrap();
+        let mut buf = BytesMut::new();
+        let read = accepted.stream.read_reserving(&mut buf, 64).await.unwrap();
+        assert_eq!(&buf[..read], b"GET / HTTP/1.1\r\n");
+    }
 }

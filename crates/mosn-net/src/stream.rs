@@ -9,7 +9,7 @@ use std::io;
 use std::net::{Shutdown, SocketAddr};
 use std::os::fd::{AsRawFd, FromRawFd};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
 use bytes::BytesMut;
 use socket2::{Domain, SockAddr, Socket, Type};
@@ -57,6 +57,10 @@ pub struct Stream {
     /// Where the socket is on the way to TCP_NODELAY: [`UNSENT`], [`SENT_ONCE`] or
     /// [`NODELAY`].
     nodelay: AtomicU8,
+    /// An accepted connection not read yet whose first bytes are there: its first read tries
+    /// the socket before waiting for readiness, which would cost a poll of the task and an
+    /// epoll round (and, over HTTP/1, arm the header timer for nothing).
+    unread: AtomicBool,
 }
 
 /// An accepted TCP connection gets TCP_NODELAY before its second send, not when accepted, as
@@ -72,19 +76,22 @@ impl Stream {
     /// Wraps a connected, non-blocking socket that has TCP_NODELAY set if it is TCP. Must be
     /// called inside a tokio runtime.
     pub fn from_socket(socket: Socket) -> io::Result<Stream> {
-        Self::with_nodelay(socket, NODELAY)
+        Self::new(socket, NODELAY, false)
     }
 
-    /// Wraps a TCP connection just accepted: TCP_NODELAY is set before its second send.
-    pub fn accepted_tcp(socket: Socket) -> io::Result<Stream> {
-        Self::with_nodelay(socket, UNSENT)
+    /// Wraps a TCP connection just accepted: TCP_NODELAY is set before its second send. When
+    /// its client's first bytes are known to be there (`data_waiting`, the listener deferred
+    /// the accept), its first read does not wait for readiness.
+    pub fn accepted_tcp(socket: Socket, data_waiting: bool) -> io::Result<Stream> {
+        Self::new(socket, UNSENT, data_waiting)
     }
 
-    fn with_nodelay(socket: Socket, nodelay: u8) -> io::Result<Stream> {
+    fn new(socket: Socket, nodelay: u8, unread: bool) -> io::Result<Stream> {
         Ok(Stream {
             fd: register(socket)?,
             tls: None,
             nodelay: AtomicU8::new(nodelay),
+            unread: AtomicBool::new(unread),
         })
     }
 
@@ -126,6 +133,7 @@ impl Stream {
             fd: self.fd,
             tls: Some(Box::new(session)),
             nodelay: self.nodelay,
+            unread: AtomicBool::new(false),
         };
         if let Some(session) = stream.tls_session() {
             stream.finish_handshake(session).await?;
@@ -189,6 +197,13 @@ impl Stream {
     pub async fn read_reserving(&self, buf: &mut BytesMut, chunk: usize) -> io::Result<usize> {
         if let Some(session) = &self.tls {
             return self.read_tls(session, buf, chunk).await;
+        }
+        if self.unread.swap(false, Ordering::Relaxed) {
+            buf.reserve(chunk);
+            match recv_into(self.fd.get_ref(), buf) {
+                Err(err) if err.kind() == io::ErrorKind::WouldBlock => {}
+                read => return read,
+            }
         }
         loop {
             let mut guard = self.fd.readable().await?;
@@ -336,7 +351,7 @@ mod tests {
         let mut client = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
         let (accepted, _) = listener.accept().unwrap();
         accepted.set_nonblocking(true).unwrap();
-        let stream = Stream::accepted_tcp(Socket::from(accepted)).unwrap();
+        let stream = Stream::accepted_tcp(Socket::from(accepted), false).unwrap();
         let nodelay = |stream: &Stream| stream.fd.get_ref().tcp_nodelay().unwrap();
         assert!(!nodelay(&stream));
         stream.write_all(b"one").await.unwrap();

@@ -111,6 +111,7 @@ async fn the_chain_filters_both_ways_and_the_listener_filter_can_refuse() {
         idle_timeout: None,
         stats: Arc::clone(&stats),
         tls: None,
+        defer_accept: false,
     });
     let (_trigger, drain) = mosn_net::drain::channel();
     tokio::spawn(serve(socket, spec, drain));

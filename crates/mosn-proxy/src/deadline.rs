@@ -2,8 +2,9 @@
 //! timer per wait: tokio moves a registered timer's deadline later without touching its timer
 //! wheel, so the waits of a keep-alive connection cost no registration and removal each.
 
-use std::future::Future;
-use std::pin::Pin;
+use std::future::{Future, poll_fn};
+use std::pin::{Pin, pin};
+use std::task::Poll;
 
 use tokio::time::{Instant, Sleep};
 
@@ -12,20 +13,27 @@ use tokio::time::{Instant, Sleep};
 pub struct Deadline(Option<Pin<Box<Sleep>>>);
 
 impl Deadline {
-    /// `op`'s output, or `None` if `at` passes first.
+    /// `op`'s output, or `None` if `at` passes first. The timer is armed only once `op` has
+    /// to wait: a read whose bytes are already there costs no timer.
     pub async fn run<T>(&mut self, at: Instant, op: impl Future<Output = T>) -> Option<T> {
-        let timer = match &mut self.0 {
-            Some(timer) => {
-                timer.as_mut().reset(at);
-                timer
+        let mut op = pin!(op);
+        let mut armed = false;
+        poll_fn(|cx| {
+            if let Poll::Ready(value) = op.as_mut().poll(cx) {
+                return Poll::Ready(Some(value));
             }
-            None => self.0.insert(Box::pin(tokio::time::sleep_until(at))),
-        };
-        tokio::select! {
-            biased;
-            value = op => Some(value),
-            () = timer.as_mut() => None,
-        }
+            let timer = match &mut self.0 {
+                Some(timer) if armed => timer,
+                Some(timer) => {
+                    timer.as_mut().reset(at);
+                    timer
+                }
+                None => self.0.insert(Box::pin(tokio::time::sleep_until(at))),
+            };
+            armed = true;
+            timer.as_mut().poll(cx).map(|()| None)
+        })
+        .await
     }
 }
 

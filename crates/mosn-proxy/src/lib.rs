@@ -81,6 +81,12 @@ impl TerminalFilter for ProxyFilter {
         })
     }
 
+    /// Every protocol the proxy speaks starts with the client's request, and telling them
+    /// apart (`Auto`, with or without a fallback) waits for the client's first bytes.
+    fn client_speaks_first(&self) -> bool {
+        true
+    }
+
     fn alpn(&self) -> Vec<Vec<u8>> {
         let speaks = |protocol| {
             let wanted = Speaks::Http(protocol);

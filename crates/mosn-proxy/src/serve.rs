@@ -209,7 +209,9 @@ async fn read_head(
             Some(start) => start + shared.settings.header_timeout,
             None => Instant::now() + idle_timeout,
         };
+        // The read first: when its bytes are there, the drain signal is not waited on at all.
         let read = tokio::select! {
+            biased;
             read = down.read_before(deadline) => read,
             () = drain.signaled(), if started.is_none() => return Err(HeadError::Gone),
         };
