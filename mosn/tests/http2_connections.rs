@@ -271,6 +271,32 @@ fn an_upstream_lost_mid_response_resets_only_its_stream() {
     assert_eq!(frames.data_bytes(alive_stream), BIG_SIZE, "{frames:?}");
 }
 
+/// A response body from either upstream HTTP version ends its stream on its last DATA frame
+/// (END_STREAM), with no empty DATA frame of its own after it.
+#[test]
+fn a_response_body_ends_its_stream_on_its_last_data_frame() {
+    let nginx = Nginx::start();
+    for (protocol, upstream_port) in [("Http1", nginx.port), ("Http2", nginx.h2_port)] {
+        let upstream = format!("127.0.0.1:{upstream_port}");
+        let (_mosn, port) = start_proxy(("Http2", protocol), &upstream, json!({}));
+        let output = Command::new("nghttp")
+            .args(["-v", "-n"])
+            .arg(format!("http://127.0.0.1:{port}/"))
+            .output()
+            .expect("nghttp is needed: run ./scripts/test, which installs it");
+        let mut frames = NghttpFrames::default();
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .for_each(|line| frames.read(line));
+        let stream = frames.stream("/");
+        assert_eq!(
+            frames.data,
+            [(stream, NGINX_BODY.len())],
+            "{protocol} upstream: one DATA frame, the body's"
+        );
+    }
+}
+
 /// What `nghttp -v` reports receiving, by stream.
 #[derive(Debug, Default)]
 struct NghttpFrames {

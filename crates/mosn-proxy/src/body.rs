@@ -18,6 +18,12 @@ pub trait Source {
 pub trait Sink {
     fn send(&mut self, data: &mut BytesMut) -> impl Future<Output = io::Result<()>> + Send;
 
+    /// Sends the last bytes of the body. A sink whose framing marks the body's end (an HTTP/2
+    /// stream's END_STREAM) can mark it on them, instead of in a frame of its own.
+    fn send_last(&mut self, data: &mut BytesMut) -> impl Future<Output = io::Result<()>> + Send {
+        self.send(data)
+    }
+
     /// The trailer fields of a chunked body, when they are not written out as chunks.
     fn trailers(&mut self, _trailers: Headers) {}
 
@@ -171,7 +177,11 @@ pub async fn forward<S: Source, D: Sink>(
             return Err(BodyError::TooLarge);
         }
         if !outgoing.is_empty() {
-            timed(idle, sink.send(&mut outgoing), BodyError::Write).await?;
+            let sent = match ended {
+                true => timed(idle, sink.send_last(&mut outgoing), BodyError::Write).await,
+                false => timed(idle, sink.send(&mut outgoing), BodyError::Write).await,
+            };
+            sent?;
             match passed_through {
                 true => outgoing = BytesMut::new(),
                 false => outgoing.clear(),

@@ -39,7 +39,12 @@ pub async fn forward_frames<D: Sink>(
             return Err(BodyError::TooLarge);
         }
         put(out, &data, &mut outgoing);
-        timed(idle, sink.send(&mut outgoing), BodyError::Write).await?;
+        // The stream's end, with no trailers to come, can ride on its last bytes.
+        let sent = match recv.is_end_stream() {
+            true => timed(idle, sink.send_last(&mut outgoing), BodyError::Write).await,
+            false => timed(idle, sink.send(&mut outgoing), BodyError::Write).await,
+        };
+        sent?;
         outgoing.clear();
         let _ = recv.flow_control().release_capacity(data.len());
     }
@@ -72,6 +77,8 @@ pub struct H2Sink<'a> {
     trailers: Option<Headers>,
     /// The peer said it needs no more.
     done_early: bool,
+    /// The last DATA frame sent carried END_STREAM.
+    ended: bool,
 }
 
 impl<'a> H2Sink<'a> {
@@ -80,12 +87,14 @@ impl<'a> H2Sink<'a> {
             stream,
             trailers: None,
             done_early: false,
+            ended: false,
         }
     }
 
-    /// Ends the stream: with the trailers, when the body had some.
+    /// Ends the stream, if its last DATA frame did not: with the trailers, when the body had
+    /// some.
     pub fn end(mut self) -> io::Result<()> {
-        if self.done_early {
+        if self.done_early || self.ended {
             return Ok(());
         }
         let ended = match self.trailers.take() {
@@ -105,15 +114,10 @@ impl<'a> H2Sink<'a> {
         }
         Err(err)
     }
-}
 
-impl Sink for H2Sink<'_> {
-    /// `h2` queues the frames and writes them when the connection is next driven.
-    fn keeps_sent_bytes(&self) -> bool {
-        true
-    }
-
-    async fn send(&mut self, data: &mut BytesMut) -> io::Result<()> {
+    /// `data` as DATA frames, each within the window the peer gave; the last one with
+    /// END_STREAM when `last`.
+    async fn send_frames(&mut self, data: &mut BytesMut, last: bool) -> io::Result<()> {
         let mut data = data.split().freeze();
         while !data.is_empty() && !self.done_early {
             self.stream.reserve_capacity(data.len());
@@ -133,11 +137,30 @@ impl Sink for H2Sink<'_> {
                 continue;
             }
             let piece = data.split_to(granted.min(data.len()));
-            if let Err(err) = self.stream.send_data(piece, false) {
-                self.unless_peer_is_done(io::Error::other(err))?;
+            let end = last && data.is_empty();
+            match self.stream.send_data(piece, end) {
+                Ok(()) => self.ended = end,
+                Err(err) => self.unless_peer_is_done(io::Error::other(err))?,
             }
         }
         Ok(())
+    }
+}
+
+impl Sink for H2Sink<'_> {
+    /// `h2` queues the frames and writes them when the connection is next driven.
+    fn keeps_sent_bytes(&self) -> bool {
+        true
+    }
+
+    async fn send(&mut self, data: &mut BytesMut) -> io::Result<()> {
+        self.send_frames(data, false).await
+    }
+
+    /// Without trailers to follow, the last DATA frame ends the stream: one frame fewer.
+    async fn send_last(&mut self, data: &mut BytesMut) -> io::Result<()> {
+        let last = self.trailers.is_none();
+        self.send_frames(data, last).await
     }
 
     /// An empty trailer section (a chunked body's last chunk has none) is no trailers: HTTP/2
