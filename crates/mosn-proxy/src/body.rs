@@ -177,11 +177,7 @@ pub async fn forward<S: Source, D: Sink>(
             return Err(BodyError::TooLarge);
         }
         if !outgoing.is_empty() {
-            let sent = match ended {
-                true => timed(idle, sink.send_last(&mut outgoing), BodyError::Write).await,
-                false => timed(idle, sink.send(&mut outgoing), BodyError::Write).await,
-            };
-            sent?;
+            send(idle, sink, &mut outgoing, ended).await?;
             match passed_through {
                 true => outgoing = BytesMut::new(),
                 false => outgoing.clear(),
@@ -197,13 +193,26 @@ pub async fn forward<S: Source, D: Sink>(
             0 if kind == BodyKind::UntilClose => {
                 if out == Out::Chunked {
                     encode_end(&Default::default(), &mut outgoing);
-                    timed(idle, sink.send(&mut outgoing), BodyError::Write).await?;
+                    send(idle, sink, &mut outgoing, true).await?;
                 }
                 return Ok(total);
             }
             0 => return Err(BodyError::Truncated),
             _ => {}
         }
+    }
+}
+
+/// Sends `data` to `sink`, as the body's last bytes when `last`, waiting at most `idle`.
+pub(crate) async fn send<D: Sink>(
+    idle: Duration,
+    sink: &mut D,
+    data: &mut BytesMut,
+    last: bool,
+) -> Result<(), BodyError> {
+    match last {
+        true => timed(idle, sink.send_last(data), BodyError::Write).await,
+        false => timed(idle, sink.send(data), BodyError::Write).await,
     }
 }
 

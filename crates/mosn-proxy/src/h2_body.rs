@@ -13,7 +13,7 @@ use mosn_protocol::http1::Headers;
 use mosn_protocol::http1::chunked::encode_end;
 use mosn_protocol::http2::convert::{headers_from_map, headers_to_map};
 
-use crate::body::{BodyError, Out, Sink, put, timed};
+use crate::body::{BodyError, Out, Sink, put, send};
 
 /// Moves the DATA frames of `recv`, then its trailers, into `sink`; returns the body's size.
 pub async fn forward_frames<D: Sink>(
@@ -40,11 +40,7 @@ pub async fn forward_frames<D: Sink>(
         }
         put(out, &data, &mut outgoing);
         // The stream's end, with no trailers to come, can ride on its last bytes.
-        let sent = match recv.is_end_stream() {
-            true => timed(idle, sink.send_last(&mut outgoing), BodyError::Write).await,
-            false => timed(idle, sink.send(&mut outgoing), BodyError::Write).await,
-        };
-        sent?;
+        send(idle, sink, &mut outgoing, recv.is_end_stream()).await?;
         outgoing.clear();
         let _ = recv.flow_control().release_capacity(data.len());
     }
@@ -56,7 +52,7 @@ pub async fn forward_frames<D: Sink>(
     match out {
         Out::Chunked => {
             encode_end(&trailers.unwrap_or_default(), &mut outgoing);
-            timed(idle, sink.send(&mut outgoing), BodyError::Write).await?;
+            send(idle, sink, &mut outgoing, true).await?;
         }
         Out::Raw => {
             if let Some(trailers) = trailers {
