@@ -34,7 +34,7 @@ impl BoundListener {
     /// told.
     pub fn bind(spec: Arc<ListenerSpec>, model: IoModel) -> io::Result<BoundListener> {
         let bind = || {
-            let mut socket = BoundSocket::bind(&spec.address, spec.reuseport)?;
+            let socket = BoundSocket::bind(&spec.address, spec.reuseport)?;
             if spec.defer_accept {
                 socket.defer_accept()?;
             }

@@ -42,8 +42,6 @@ pub struct ListenerSpec {
 pub struct BoundSocket {
     socket: Socket,
     tcp: bool,
-    /// TCP_DEFER_ACCEPT is set: a connection accepted has data waiting.
-    deferred: bool,
 }
 
 impl BoundSocket {
@@ -71,18 +69,14 @@ impl BoundSocket {
             }
         };
         socket.set_nonblocking(true)?;
-        Ok(BoundSocket {
-            socket,
-            tcp,
-            deferred: false,
-        })
+        Ok(BoundSocket { socket, tcp })
     }
 
     /// Has the kernel hand over a TCP connection only once the client has sent something (or
     /// after about a second), as nginx's `deferred` and haproxy's `defer-accept` do. The
     /// connection's first read then finds its bytes, and a client that connects and sends
     /// nothing costs no task. Nothing changes on a Unix socket.
-    pub fn defer_accept(&mut self) -> io::Result<()> {
+    pub fn defer_accept(&self) -> io::Result<()> {
         if !self.tcp {
             return Ok(());
         }
@@ -101,7 +95,6 @@ impl BoundSocket {
         if set != 0 {
             return Err(io::Error::last_os_error());
         }
-        self.deferred = true;
         Ok(())
     }
 
@@ -129,7 +122,6 @@ impl BoundSocket {
         Ok(BoundSocket {
             socket: self.socket.try_clone()?,
             tcp: self.tcp,
-            deferred: self.deferred,
         })
     }
 }
@@ -159,7 +151,7 @@ fn remove_stale_socket(path: &Path) -> io::Result<()> {
 struct AcceptSocket {
     fd: AsyncFd<Socket>,
     tcp: bool,
-    /// Connections come with data waiting (TCP_DEFER_ACCEPT).
+    /// Connections come with data waiting (the listener defers its accepts).
     deferred: bool,
     /// The local address of every connection accepted, when the listener's own address says
     /// it: a Unix path, or an IP address that is not a wildcard (`0.0.0.0`, `::`).
@@ -174,12 +166,8 @@ struct Accepted {
 }
 
 impl AcceptSocket {
-    fn register(bound: BoundSocket) -> io::Result<AcceptSocket> {
-        let BoundSocket {
-            socket,
-            tcp,
-            deferred,
-        } = bound;
+    fn register(bound: BoundSocket, deferred: bool) -> io::Result<AcceptSocket> {
+        let BoundSocket { socket, tcp } = bound;
         let local = socket
             .local_addr()
             .map(Address::from_sockaddr)
@@ -222,7 +210,7 @@ impl AcceptSocket {
 /// Accepts connections until draining starts; each connection runs in its own task on the
 /// current runtime. Must be called inside a tokio runtime.
 pub async fn serve(socket: BoundSocket, spec: Arc<ListenerSpec>, drain: Drain) -> io::Result<()> {
-    let socket = AcceptSocket::register(socket)?;
+    let socket = AcceptSocket::register(socket, spec.defer_accept)?;
     // One wait on the signal for the listener's life, not one per connection accepted.
     let mut signal = drain.clone();
     let mut draining = pin!(signal.signaled());
@@ -297,11 +285,11 @@ mod tests {
     #[tokio::test]
     async fn a_deferred_listener_hands_over_a_connection_once_its_client_has_sent() {
         let address = ListenAddress::Tcp("127.0.0.1:0".parse().unwrap());
-        let mut bound = BoundSocket::bind(&address, false).unwrap();
+        let bound = BoundSocket::bind(&address, false).unwrap();
         bound.defer_accept().unwrap();
         bound.listen().unwrap();
         let port = bound.local_addr().unwrap().ip().unwrap().port();
-        let listener = AcceptSocket::register(bound).unwrap();
+        let listener = AcceptSocket::register(bound, true).unwrap();
         let mut client = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
         let early = accept(listener.fd.get_ref()).map(|_| ());
         assert_eq!(
