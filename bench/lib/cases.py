@@ -63,6 +63,9 @@ CASES = {c.name: c for c in [
     # (load.H2_STREAMS). The proxy speaks HTTP/1.1 or h2c to nginx.
     Case("h2c_to_h1", "h2c to the proxy, HTTP/1.1 to the backend; GET of a 127-byte body",
          protocol="h2c-h1"),
+    # Bodies of 256 bytes or more are DATA frames h2 does not copy into its write buffer.
+    Case("h2c_to_h1_4k", "h2c to the proxy, HTTP/1.1 to the backend; GET of a 4 KiB body",
+         protocol="h2c-h1", path="/4k", templates="h2c_to_h1"),
     Case("h2c_to_h2", "h2c to the proxy and to the backend; GET of a 127-byte body",
          protocol="h2c"),
     # The same proxy configs as h2c_to_h2: a gRPC call is an HTTP/2 POST with trailers.

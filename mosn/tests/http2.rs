@@ -137,19 +137,43 @@ fn a_route_chooses_its_upstream_http_version() {
     }
 }
 
+/// h2load's report of `requests` GETs of `path`, over `connections` connections with
+/// `streams` in flight on each.
+fn h2load(port: u16, path: &str, requests: u32, connections: u32, streams: u32) -> String {
+    let output = Command::new("h2load")
+        .args(["-n", &requests.to_string(), "-c", &connections.to_string()])
+        .args(["-m", &streams.to_string(), &url(port, path)])
+        .output()
+        .expect("h2load is needed: run ./scripts/test, which installs it");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
 #[test]
 fn h2load_through_the_proxy_has_no_errors() {
     let nginx = Nginx::start();
     let (_mosn, to_h1, to_h2) = start_pair(&nginx);
     for port in [to_h1, to_h2] {
-        let output = Command::new("h2load")
-            .args(["-n", "3000", "-c", "4", "-m", "10", &url(port, "/")])
-            .output()
-            .expect("h2load is needed: run ./scripts/test, which installs it");
-        let text = String::from_utf8_lossy(&output.stdout);
+        let text = h2load(port, "/", 3000, 4, 10);
         assert!(
             text.contains("3000 succeeded, 0 failed, 0 errored")
                 && text.contains("status codes: 3000 2xx"),
+            "{text}"
+        );
+    }
+}
+
+/// 4 KiB answers, fifty in flight on each client connection (h2load), all arrive, every body
+/// byte of them: the proxy gathers the DATA frames h2 writes in one pass into one send.
+#[test]
+fn many_answers_multiplexed_on_a_connection_arrive_whole() {
+    let nginx = Nginx::start();
+    std::fs::write(nginx.dir.path().join("html/4k"), [7u8; 4096]).unwrap();
+    let (_mosn, to_h1, to_h2) = start_pair(&nginx);
+    for port in [to_h1, to_h2] {
+        let text = h2load(port, "/4k", 1000, 2, 50);
+        assert!(
+            text.contains("1000 succeeded, 0 failed, 0 errored")
+                && text.contains(&format!("({}) data", 1000 * 4096)),
             "{text}"
         );
     }
