@@ -266,6 +266,10 @@ impl AsyncWrite for ClientIo {
         if io.outbox.len() >= OUTBOX_LIMIT {
             ready!(io.poll_send_outbox(cx))?;
         }
+        if io.outbox.is_empty() {
+            // Room for a whole pass at once: growing by doubling would copy it over and over.
+            io.outbox.reserve(OUTBOX_LIMIT);
+        }
         let mut taken = 0;
         for buf in bufs {
             io.outbox.extend_from_slice(buf);
