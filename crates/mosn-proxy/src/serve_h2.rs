@@ -14,7 +14,7 @@ use std::panic::AssertUnwindSafe;
 use std::pin::{Pin, pin};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::task::{Context, Poll, ready};
+use std::task::{Context, Poll};
 
 use bytes::{Buf, Bytes, BytesMut};
 use futures_util::stream::FuturesUnordered;
@@ -22,6 +22,7 @@ use futures_util::{FutureExt, StreamExt};
 use mosn_net::Connection;
 use mosn_protocol::http1::{BodyKind, framing};
 use mosn_protocol::http2::convert;
+use mosn_protocol::http2::gather::Gathered;
 use mosn_protocol::http2::keepalive::unanswered_ping;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
@@ -38,7 +39,7 @@ pub async fn serve(shared: Arc<Shared>, down: Downstream) {
     let info = Arc::new(connection.info.clone());
     let drain = connection.drain.clone();
     let idle = idle_timeout(&connection);
-    let io = ClientIo::new(early, connection);
+    let io = Gathered::new(ClientIo { early, connection });
     let handshake = shared.settings.http2.server().handshake::<_, Bytes>(io);
     let mut h2 = match tokio::time::timeout(shared.settings.header_timeout, handshake).await {
         Ok(Ok(h2)) => h2,
@@ -176,54 +177,9 @@ fn resets_too_many(early_resets: usize, accepted: usize) -> bool {
 
 /// The client connection as `h2` reads and writes it: the bytes read while telling the
 /// protocol first, then the socket.
-///
-/// Writes are gathered so that a pass of the connection sends once. h2 writes (and flushes)
-/// whenever it has queued a DATA frame whose payload it does not copy (256 bytes or more),
-/// which would make each such response a system call of its own. Those writes are kept in
-/// `outbox`, and a flush right after one is put off: h2 may queue more frames, and it ends
-/// every pass with a flush, after which the outbox goes out in one send. The task is woken so
-/// that a pass ending on such a write is followed by one that flushes.
 struct ClientIo {
     early: BytesMut,
     connection: Connection,
-    /// Bytes h2 has written that have not gone to the socket yet.
-    outbox: BytesMut,
-    /// The last write carried a DATA payload of its own (h2 passed more than one slice).
-    payload_written: bool,
-}
-
-/// Above this, the outbox is sent before more is gathered.
-const OUTBOX_LIMIT: usize = 64 * 1024;
-
-/// An outbox that grew larger than this is let go once sent, so that a connection between
-/// bursts holds little.
-const OUTBOX_KEPT: usize = 16 * 1024;
-
-impl ClientIo {
-    fn new(early: BytesMut, connection: Connection) -> ClientIo {
-        ClientIo {
-            early,
-            connection,
-            outbox: BytesMut::new(),
-            payload_written: false,
-        }
-    }
-
-    /// Sends the outbox; `Ready` once it is empty.
-    fn poll_send_outbox(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        while !self.outbox.is_empty() {
-            let stream = Pin::new(&mut self.connection.stream);
-            let sent = ready!(stream.poll_write(cx, &self.outbox))?;
-            if sent == 0 {
-                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
-            }
-            self.outbox.advance(sent);
-        }
-        if self.outbox.capacity() > OUTBOX_KEPT {
-            self.outbox = BytesMut::new();
-        }
-        Poll::Ready(Ok(()))
-    }
 }
 
 impl AsyncRead for ClientIo {
@@ -244,11 +200,11 @@ impl AsyncRead for ClientIo {
 
 impl AsyncWrite for ClientIo {
     fn poll_write(
-        self: Pin<&mut Self>,
+        mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         data: &[u8],
     ) -> Poll<io::Result<usize>> {
-        self.poll_write_vectored(cx, &[io::IoSlice::new(data)])
+        Pin::new(&mut self.connection.stream).poll_write(cx, data)
     }
 
     fn poll_write_vectored(
@@ -256,47 +212,18 @@ impl AsyncWrite for ClientIo {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        let io = &mut *self;
-        let slices = bufs.iter().filter(|b| !b.is_empty()).count();
-        // TLS sessions gather their own records; a lone write with nothing before it goes as is.
-        if !io.connection.stream.is_write_vectored() || (slices <= 1 && io.outbox.is_empty()) {
-            io.payload_written = false;
-            return Pin::new(&mut io.connection.stream).poll_write_vectored(cx, bufs);
-        }
-        if io.outbox.len() >= OUTBOX_LIMIT {
-            ready!(io.poll_send_outbox(cx))?;
-        }
-        if io.outbox.is_empty() {
-            // Room for a whole pass at once: growing by doubling would copy it over and over.
-            io.outbox.reserve(OUTBOX_LIMIT);
-        }
-        let mut taken = 0;
-        for buf in bufs {
-            io.outbox.extend_from_slice(buf);
-            taken += buf.len();
-        }
-        io.payload_written = slices > 1;
-        Poll::Ready(Ok(taken))
+        Pin::new(&mut self.connection.stream).poll_write_vectored(cx, bufs)
     }
 
     fn is_write_vectored(&self) -> bool {
-        true
+        self.connection.stream.is_write_vectored()
     }
 
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let io = &mut *self;
-        if io.payload_written && !io.outbox.is_empty() {
-            // h2 may queue more frames in this pass; its next pass flushes with nothing new.
-            io.payload_written = false;
-            cx.waker().wake_by_ref();
-            return Poll::Ready(Ok(()));
-        }
-        ready!(io.poll_send_outbox(cx))?;
-        Pin::new(&mut io.connection.stream).poll_flush(cx)
+        Pin::new(&mut self.connection.stream).poll_flush(cx)
     }
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        ready!(self.poll_send_outbox(cx))?;
         Pin::new(&mut self.connection.stream).poll_shutdown(cx)
     }
 }

@@ -15,6 +15,7 @@ use bytes::Bytes;
 use h2::client::SendRequest;
 use mosn_net::Stream;
 use mosn_protocol::http2::Settings;
+use mosn_protocol::http2::gather::Gathered;
 use mosn_protocol::http2::keepalive::unanswered_ping;
 
 use crate::resources::ConnectionSlots;
@@ -82,7 +83,7 @@ impl Http2Connection {
         let (send, mut connection) = settings
             .client()
             .initial_max_send_streams(LIMIT_NOT_YET_KNOWN)
-            .handshake::<_, Bytes>(stream)
+            .handshake::<_, Bytes>(Gathered::new(stream))
             .await?;
         let dead_peer = unanswered_ping(connection.ping_pong(), settings.keepalive);
         let closed = Arc::new(AtomicBool::new(false));

@@ -3,6 +3,7 @@
 //! with `Version::Http2`).
 
 pub mod convert;
+pub mod gather;
 pub mod keepalive;
 pub mod settings;
 
