@@ -25,12 +25,17 @@ def grpc_frame(message):
 # the bolt case echoes a 100-byte string; nobody decodes it.
 GRPC_PATH = "/bench.Echo/Echo"
 GRPC_MESSAGE = b"\x0a\x64" + b"mosn-bench grpc. " * 5 + b"mosn-bench grpc"  # 102 bytes
+# The same with a 4 KiB string (field 1, length 4096 as the varint 80 20): 4099 bytes.
+GRPC_PATH_4K = "/bench.Echo/Echo4k"
+GRPC_MESSAGE_4K = b"\x0a\x80\x20" + bytes(range(256)) * 16
+# The message each gRPC case posts, and is answered with, by path.
+GRPC_MESSAGES = {GRPC_PATH: GRPC_MESSAGE, GRPC_PATH_4K: GRPC_MESSAGE_4K}
 
-# Bodies served by the backend: GET / (small), /4k, /64k, and the gRPC answer.
+# Bodies served by the backend: GET / (small), /4k, /64k, and the gRPC answers.
 SMALL_BODY = b"mosn-bench: hello\n" * 7 + b"\n"  # 127 bytes
 BODIES = {"/": SMALL_BODY, "/small": SMALL_BODY,
           "/4k": bytes(range(256)) * 16, "/64k": bytes(range(256)) * 256,
-          GRPC_PATH: grpc_frame(GRPC_MESSAGE)}
+          **{path: grpc_frame(message) for path, message in GRPC_MESSAGES.items()}}
 
 
 def nginx_binary():

@@ -71,6 +71,8 @@ CASES = {c.name: c for c in [
     # The same proxy configs as h2c_to_h2: a gRPC call is an HTTP/2 POST with trailers.
     Case("grpc_unary", "gRPC unary over h2c both sides; a 102-byte message each way",
          protocol="grpc", path=backend.GRPC_PATH, templates="h2c_to_h2"),
+    Case("grpc_unary_4k", "gRPC unary over h2c both sides; a 4 KiB message each way",
+         protocol="grpc", path=backend.GRPC_PATH_4K, templates="h2c_to_h2"),
     # bolt_load.js: one echo call in flight per connection, like wrk; mosn proxies it at L7,
     # haproxy and envoy forward it at L4 (the floor).
     Case("bolt", "SOFA bolt v1 RPC (hessian2); echo of a 100-byte string",

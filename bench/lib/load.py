@@ -60,10 +60,12 @@ def h2load_argv(target, duration, connections, extra=()):
 
 
 def grpc_argv(target, duration, connections, extra=()):
-    """h2load posting the gRPC request (backend.GRPC_MESSAGE) on every stream."""
+    """h2load posting the gRPC request of the target's path (backend.GRPC_MESSAGES) on every
+    stream."""
+    path = "/" + target.split("://", 1)[1].split("/", 1)[1]
     request = os.path.join(_scratch(), "grpc-request.bin")
     with open(request, "wb") as f:
-        f.write(backend.grpc_frame(backend.GRPC_MESSAGE))
+        f.write(backend.grpc_frame(backend.GRPC_MESSAGES[path]))
     return h2load_argv(target, duration, connections,
                        ("-d", request, "-H", "content-type: application/grpc",
                         "-H", "te: trailers", *extra))
@@ -216,13 +218,14 @@ def probe_grpc(url, case):
     trailers) with the backend's answer, else the problem."""
     target = url.split("://", 1)[1].split("/", 1)[0]
     try:
+        message = backend.GRPC_MESSAGES[case.path]
         r = subprocess.run([sys.executable, "-c", _GRPC_CALL, target, case.path,
-                            backend.GRPC_MESSAGE.hex()],
+                            message.hex()],
                            capture_output=True, text=True, timeout=15)
     except (OSError, subprocess.TimeoutExpired) as e:
         return e
     said = r.stdout.strip()
-    if r.returncode == 0 and said == backend.GRPC_MESSAGE.hex():
+    if r.returncode == 0 and said == message.hex():
         return None
     return f"grpc call: {said or r.stderr.strip()[-300:]}"
 
