@@ -4,7 +4,7 @@
 use std::io;
 use std::time::Duration;
 
-use bytes::{Buf, BytesMut};
+use bytes::{Buf, Bytes, BytesMut};
 use mosn_protocol::http1::chunked::{ChunkedDecoder, Piece, encode_chunk, encode_end};
 use mosn_protocol::http1::{BodyKind, Error, Headers, Limits};
 
@@ -15,13 +15,31 @@ pub trait Source {
 }
 
 /// Where bytes go.
-pub trait Sink {
+pub trait Sink: Send {
     fn send(&mut self, data: &mut BytesMut) -> impl Future<Output = io::Result<()>> + Send;
 
     /// Sends the last bytes of the body. A sink whose framing marks the body's end (an HTTP/2
     /// stream's END_STREAM) can mark it on them, instead of in a frame of its own.
     fn send_last(&mut self, data: &mut BytesMut) -> impl Future<Output = io::Result<()>> + Send {
         self.send(data)
+    }
+
+    /// Sends a piece of the body that came whole (an HTTP/2 DATA frame's payload), as its last
+    /// bytes when `last`. A sink that keeps what it sends takes the piece itself, without a
+    /// copy; by default its bytes go through `outgoing`, which the caller clears.
+    fn send_piece(
+        &mut self,
+        piece: Bytes,
+        last: bool,
+        outgoing: &mut BytesMut,
+    ) -> impl Future<Output = io::Result<()>> + Send {
+        async move {
+            outgoing.extend_from_slice(&piece);
+            match last {
+                true => self.send_last(outgoing).await,
+                false => self.send(outgoing).await,
+            }
+        }
     }
 
     /// The trailer fields of a chunked body, when they are not written out as chunks.
@@ -47,7 +65,7 @@ const JOIN_LIMIT: usize = 4 * 1024;
 /// From this size, a piece of a body is passed on without a copy even to a sink that keeps it.
 const PASS_THROUGH_MIN: usize = 16 * 1024;
 
-impl<D: Sink + Send> Sink for WithPrefix<'_, D> {
+impl<D: Sink> Sink for WithPrefix<'_, D> {
     async fn send(&mut self, data: &mut BytesMut) -> io::Result<()> {
         match self.prefix.take() {
             Some(mut prefix) if data.len() <= JOIN_LIMIT => {
@@ -71,7 +89,7 @@ impl<D: Sink + Send> Sink for WithPrefix<'_, D> {
     }
 }
 
-impl<D: Sink + Send> WithPrefix<'_, D> {
+impl<D: Sink> WithPrefix<'_, D> {
     pub async fn finish(&mut self) -> io::Result<()> {
         match self.prefix.take() {
             Some(mut prefix) => self.sink.send(&mut prefix).await,

@@ -7,13 +7,13 @@ use std::io;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use bytes::BytesMut;
+use bytes::{Bytes, BytesMut};
 use h2::{RecvStream, SendStream};
 use mosn_protocol::http1::Headers;
 use mosn_protocol::http1::chunked::encode_end;
 use mosn_protocol::http2::convert::{headers_from_map, headers_to_map};
 
-use crate::body::{BodyError, Out, Sink, put, send};
+use crate::body::{BodyError, Out, Sink, put, send, timed};
 
 /// Moves the DATA frames of `recv`, then its trailers, into `sink`; returns the body's size.
 pub async fn forward_frames<D: Sink>(
@@ -38,11 +38,21 @@ pub async fn forward_frames<D: Sink>(
         if limit > 0 && total > limit {
             return Err(BodyError::TooLarge);
         }
-        put(out, &data, &mut outgoing);
+        let size = data.len();
         // The stream's end, with no trailers to come, can ride on its last bytes.
-        send(idle, sink, &mut outgoing, recv.is_end_stream()).await?;
+        let last = recv.is_end_stream();
+        match out {
+            Out::Raw => {
+                let sent = sink.send_piece(data, last, &mut outgoing);
+                timed(idle, sent, BodyError::Write).await?;
+            }
+            Out::Chunked => {
+                put(out, &data, &mut outgoing);
+                send(idle, sink, &mut outgoing, last).await?;
+            }
+        }
         outgoing.clear();
-        let _ = recv.flow_control().release_capacity(data.len());
+        let _ = recv.flow_control().release_capacity(size);
     }
     let trailers = match tokio::time::timeout(idle, recv.trailers()).await {
         Ok(Ok(trailers)) => trailers.map(|map| headers_from_map(&map)),
@@ -113,8 +123,7 @@ impl<'a> H2Sink<'a> {
 
     /// `data` as DATA frames, each within the window the peer gave; the last one with
     /// END_STREAM when `last`.
-    async fn send_frames(&mut self, data: &mut BytesMut, last: bool) -> io::Result<()> {
-        let mut data = data.split().freeze();
+    async fn send_frames(&mut self, mut data: Bytes, last: bool) -> io::Result<()> {
         while !data.is_empty() && !self.done_early {
             self.stream.reserve_capacity(data.len());
             let granted = match poll_fn(|cx| self.stream.poll_capacity(cx)).await {
@@ -150,13 +159,19 @@ impl Sink for H2Sink<'_> {
     }
 
     async fn send(&mut self, data: &mut BytesMut) -> io::Result<()> {
-        self.send_frames(data, false).await
+        self.send_frames(data.split().freeze(), false).await
     }
 
     /// Without trailers to follow, the last DATA frame ends the stream: one frame fewer.
     async fn send_last(&mut self, data: &mut BytesMut) -> io::Result<()> {
         let last = self.trailers.is_none();
-        self.send_frames(data, last).await
+        self.send_frames(data.split().freeze(), last).await
+    }
+
+    /// The piece goes on as it is, without a copy.
+    async fn send_piece(&mut self, piece: Bytes, last: bool, _: &mut BytesMut) -> io::Result<()> {
+        let last = last && self.trailers.is_none();
+        self.send_frames(piece, last).await
     }
 
     /// An empty trailer section (a chunked body's last chunk has none) is no trailers: HTTP/2
