@@ -191,34 +191,45 @@ fn nginx_with_goaway() -> (Nginx, u16, tempfile::TempDir) {
 }
 
 /// h2load's 600 requests, 40 at a time, through one upstream that ends each connection with a
-/// GOAWAY after 3: streams past its last one go again on a new connection, and all succeed.
+/// GOAWAY after 3: streams past its last one were not processed, so they go again on a new
+/// connection, and all succeed. The same with a 4 KiB body on each request (POST), which goes
+/// again too.
 #[test]
 fn an_upstream_goaway_loses_no_request() {
-    let (_nginx, goaway_port, logs) = nginx_with_goaway();
-    let (_mosn, port) = start_proxy(
-        ("Http2", "Http2"),
-        &format!("127.0.0.1:{goaway_port}"),
-        json!({}),
-    );
-    let output = Command::new("h2load")
-        .args(["-n", "600", "-c", "4", "-m", "10"])
-        .arg(format!("http://127.0.0.1:{port}/"))
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        text.contains("600 succeeded, 0 failed, 0 errored") && text.contains("600 2xx"),
-        "{text}"
-    );
-    let log = std::fs::read_to_string(logs.path().join("conn.log")).unwrap();
-    let connections: std::collections::HashSet<&str> =
-        log.lines().filter_map(|l| l.split(' ').next()).collect();
-    assert_eq!(log.lines().count(), 600);
-    assert!(
-        connections.len() >= 200,
-        "{} connections",
-        connections.len()
-    );
+    for body in [&[][..], &[b'x'; 4096][..]] {
+        let (_nginx, goaway_port, logs) = nginx_with_goaway();
+        let (_mosn, port) = start_proxy(
+            ("Http2", "Http2"),
+            &format!("127.0.0.1:{goaway_port}"),
+            json!({}),
+        );
+        let mut h2load = Command::new("h2load");
+        h2load.args(["-n", "600", "-c", "4", "-m", "10"]);
+        if !body.is_empty() {
+            let file = logs.path().join("body");
+            std::fs::write(&file, body).unwrap();
+            h2load.arg("-d").arg(file);
+        }
+        let output = h2load
+            .arg(format!("http://127.0.0.1:{port}/"))
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            text.contains("600 succeeded, 0 failed, 0 errored") && text.contains("600 2xx"),
+            "{} bytes of body: {text}",
+            body.len()
+        );
+        let log = std::fs::read_to_string(logs.path().join("conn.log")).unwrap();
+        let connections: std::collections::HashSet<&str> =
+            log.lines().filter_map(|l| l.split(' ').next()).collect();
+        assert_eq!(log.lines().count(), 600);
+        assert!(
+            connections.len() >= 200,
+            "{} connections",
+            connections.len()
+        );
+    }
 }
 
 /// Two downloads multiplexed on one client connection (nghttp), each from its own nginx (h2c,

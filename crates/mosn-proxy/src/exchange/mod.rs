@@ -47,6 +47,11 @@ enum Stop {
 /// How much of a request body is held in memory for filters when the proxy sets no limit.
 const BUFFERED_BODY_LIMIT: u64 = 4 * 1024 * 1024;
 
+/// A request body up to this size, going over HTTP/2, is read whole before it goes upstream,
+/// so that a stream the upstream refuses unprocessed (past a GOAWAY's last stream, or
+/// REFUSED_STREAM) can go again on a new connection, body and all.
+const REPLAY_BODY_LIMIT: u64 = 64 * 1024;
+
 pub struct Exchange<'a> {
     shared: &'a Shared,
     client: Client<'a>,
@@ -225,8 +230,10 @@ impl<'a> Exchange<'a> {
                 self.mirror_chosen = self
                     .mirror()
                     .is_some_and(|m| fastrand::u32(0..100) < m.percent);
-                let small = matches!(self.body, BodyKind::Length(n) if n <= BUFFERED_BODY_LIMIT);
-                self.buffer_body(self.mirror_chosen && small).await?;
+                let small = |limit| matches!(self.body, BodyKind::Length(n) if n <= limit);
+                let replay = self.upstream_protocol == Protocol::Http2 && small(REPLAY_BODY_LIMIT);
+                let mirror = self.mirror_chosen && small(BUFFERED_BODY_LIMIT);
+                self.buffer_body(mirror || replay).await?;
                 self.receive(ReceivePhase::AfterRoute).await?;
                 Phase::ChooseHost
             }
