@@ -13,6 +13,7 @@ mod h2_body;
 mod http2_settings;
 mod mirror;
 mod phase;
+mod replay;
 mod reply;
 mod rpc_call;
 mod serve;

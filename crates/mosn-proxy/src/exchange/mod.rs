@@ -26,6 +26,7 @@ use crate::access_log::Record;
 use crate::body::Out;
 use crate::client::Client;
 use crate::phase::Phase;
+use crate::replay::SentBody;
 use crate::reply::Local;
 use crate::stream_filter::{ReceivePhase, Reply, StreamFilterChain};
 use crate::{ConnectionNext, Shared};
@@ -46,11 +47,6 @@ enum Stop {
 
 /// How much of a request body is held in memory for filters when the proxy sets no limit.
 const BUFFERED_BODY_LIMIT: u64 = 4 * 1024 * 1024;
-
-/// A request body up to this size, going over HTTP/2, is read whole before it goes upstream,
-/// so that a stream the upstream refuses unprocessed (past a GOAWAY's last stream, or
-/// REFUSED_STREAM) can go again on a new connection, body and all.
-const REPLAY_BODY_LIMIT: u64 = 64 * 1024;
 
 pub struct Exchange<'a> {
     shared: &'a Shared,
@@ -103,6 +99,9 @@ pub struct Exchange<'a> {
     buffered_body: Option<BytesMut>,
     /// The trailer fields of a buffered chunked body.
     buffered_trailers: Headers,
+    /// A body streamed to an HTTP/2 upstream, kept to go again if the upstream did not
+    /// process it.
+    sent_body: Option<SentBody>,
     record: Record,
     /// The encoded response head, waiting to go out with the body (HTTP/1 clients).
     response_head: Option<BytesMut>,
@@ -165,6 +164,7 @@ impl<'a> Exchange<'a> {
             filter_reply: None,
             buffered_body: None,
             buffered_trailers: Headers::default(),
+            sent_body: None,
             record,
             response_head: None,
             response_stream: None,
@@ -230,10 +230,8 @@ impl<'a> Exchange<'a> {
                 self.mirror_chosen = self
                     .mirror()
                     .is_some_and(|m| fastrand::u32(0..100) < m.percent);
-                let small = |limit| matches!(self.body, BodyKind::Length(n) if n <= limit);
-                let replay = self.upstream_protocol == Protocol::Http2 && small(REPLAY_BODY_LIMIT);
-                let mirror = self.mirror_chosen && small(BUFFERED_BODY_LIMIT);
-                self.buffer_body(mirror || replay).await?;
+                let small = matches!(self.body, BodyKind::Length(n) if n <= BUFFERED_BODY_LIMIT);
+                self.buffer_body(self.mirror_chosen && small).await?;
                 self.receive(ReceivePhase::AfterRoute).await?;
                 Phase::ChooseHost
             }
@@ -312,8 +310,14 @@ impl<'a> Exchange<'a> {
     }
 
     /// A request can go again if nothing of its body was lost: it has none, all of it is in
-    /// memory, or none of it has been read yet.
-    fn replayable(&self) -> bool {
+    /// memory (or was kept as it went), or none of it has been read yet. A kept body becomes
+    /// the buffered one, which the next try sends.
+    fn replayable(&mut self) -> bool {
+        if let Some(sent) = self.sent_body.take() {
+            let (body, trailers) = sent.into_parts();
+            self.buffered_body = Some(body);
+            self.buffered_trailers = trailers;
+        }
         self.body == BodyKind::Empty || self.buffered_body.is_some() || !self.body_started
     }
 

@@ -26,6 +26,7 @@ use super::{Exchange, Stop};
 use crate::body::{self, BodyError, Out, Sink, Source};
 use crate::client::Client;
 use crate::h2_body::{H2Sink, forward_frames};
+use crate::replay::Keeping;
 use crate::reply::Local;
 
 /// Read size on upstream connections.
@@ -336,7 +337,9 @@ impl Exchange<'_> {
                 }
                 self.body_started = true;
                 let limit = self.shared.settings.max_request_body_size;
-                let result = client_body_into(self, &mut sink, Out::Raw, limit).await;
+                let mut keeping = Keeping::new(&mut sink);
+                let result = client_body_into(self, &mut keeping, Out::Raw, limit).await;
+                self.sent_body = keeping.kept.take();
                 self.request_body_sent(result)?;
                 sink.end().map_err(upstream_closed)
             }
