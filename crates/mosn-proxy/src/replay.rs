@@ -59,15 +59,11 @@ impl<'a, D: Sink> Keeping<'a, D> {
 
 impl<D: Sink> Sink for Keeping<'_, D> {
     async fn send(&mut self, data: &mut BytesMut) -> io::Result<()> {
-        let piece = data.split().freeze();
-        self.keep(&piece);
-        self.sink.send_piece(piece, false, data).await
+        self.send_piece(data.split().freeze(), false, data).await
     }
 
     async fn send_last(&mut self, data: &mut BytesMut) -> io::Result<()> {
-        let piece = data.split().freeze();
-        self.keep(&piece);
-        self.sink.send_piece(piece, true, data).await
+        self.send_piece(data.split().freeze(), true, data).await
     }
 
     async fn send_piece(

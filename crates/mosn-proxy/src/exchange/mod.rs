@@ -95,7 +95,8 @@ pub struct Exchange<'a> {
     filters: StreamFilterChain,
     variables: HashMap<String, String>,
     filter_reply: Option<Reply>,
-    /// The request body, read whole because a stream filter asked for it.
+    /// The request body in memory: read whole for a stream filter or a mirror, or kept as it
+    /// went to an HTTP/2 upstream, for a try that sends it again.
     buffered_body: Option<BytesMut>,
     /// The trailer fields of a buffered chunked body.
     buffered_trailers: Headers,
