@@ -257,3 +257,25 @@ fn requests_are_mirrored_with_their_bodies() {
         shadow.access_log()
     );
 }
+
+/// Six requests in a row: without `max_request_per_conn` they share one upstream connection
+/// (as in MOSN, which never reads the key); with it set to 2 they take three. nginx answers
+/// each with the number of the connection it came on.
+#[test]
+fn max_request_per_conn_caps_the_requests_an_upstream_connection_carries() {
+    let port = free_port();
+    let _nginx = Nginx::start_with(&format!(
+        "server {{ listen 127.0.0.1:{port}; location / {{ return 200 \"$connection\\n\"; }} }}"
+    ));
+    wait_for_port(port);
+    for (cluster_extra, connections) in [(json!({}), 1), (json!({ "max_request_per_conn": 2 }), 3)]
+    {
+        let (_mosn, proxy) = start(&[format!("127.0.0.1:{port}")], json!({}), cluster_extra);
+        let url = format!("http://127.0.0.1:{proxy}/");
+        let (_, out) = curl(&[&url, &url, &url, &url, &url, &url]);
+        let answers = String::from_utf8_lossy(&out).into_owned();
+        let seen: std::collections::HashSet<&str> = answers.lines().collect();
+        assert_eq!(answers.lines().count(), 6, "{answers}");
+        assert_eq!(seen.len(), connections, "{answers}");
+    }
+}

@@ -6,7 +6,6 @@ use crate::model::{Cluster, Host, ServerConfig};
 
 pub const GRACEFUL_TIMEOUT: Duration = Duration::from_secs(30);
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-pub const MAX_REQUEST_PER_CONN: u32 = 1024;
 pub const CONN_BUFFER_LIMIT_BYTES: u32 = 16 * 1024;
 pub const LOG_LEVEL: &str = "INFO";
 pub const ADMIN_ADDRESS: &str = "127.0.0.1";
@@ -38,10 +37,13 @@ impl Cluster {
             .unwrap_or(CONNECT_TIMEOUT)
     }
 
+    /// Requests an upstream HTTP/1 connection carries before it is closed; without the key (or
+    /// with 0) there is no limit. MOSN fills in 1024 but never reads the key, so its
+    /// connections are reused for as long as they stay open; Envoy's default is no limit too.
     pub fn max_request_per_conn(&self) -> u32 {
         self.max_request_per_conn
             .filter(|n| *n > 0)
-            .unwrap_or(MAX_REQUEST_PER_CONN)
+            .unwrap_or(u32::MAX)
     }
 
     pub fn conn_buffer_limit_bytes(&self) -> u32 {

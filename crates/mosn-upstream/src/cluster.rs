@@ -32,7 +32,7 @@ pub struct Cluster {
     pub(crate) configured: Vec<model::Host>,
     pub(crate) dns_refresh_rate: Option<Duration>,
     pub connect_timeout: Duration,
-    /// Requests a pooled HTTP/1 connection carries before it is closed.
+    /// Requests a pooled HTTP/1 connection carries before it is closed (`u32::MAX`: no limit).
     pub max_request_per_conn: u32,
     /// How long a pooled connection may stay idle; `None`: no limit.
     pub idle_timeout: Option<Duration>,
