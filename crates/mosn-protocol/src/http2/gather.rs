@@ -97,9 +97,9 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Gathered<T> {
             ready!(this.poll_send_outbox(cx))?;
         }
         let length: usize = bufs.iter().map(|b| b.len()).sum();
-        if this.outbox.is_empty() && bufs.len() > 1 {
-            // A DATA payload of its own: room for a whole pass at once, as growing by doubling
-            // would copy it over and over.
+        if bufs.len() > 1 && this.outbox.capacity() < OUTBOX_LIMIT {
+            // A DATA payload of its own, so likely more to come: room for a whole pass at once,
+            // as growing by doubling would copy it over and over.
             this.outbox.reserve(OUTBOX_LIMIT.max(length));
         }
         for buf in bufs {
