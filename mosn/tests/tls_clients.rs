@@ -91,3 +91,35 @@ fn a_python_dubbo_consumer_over_tls_reaches_the_provider() {
         consumer(&stranger.ca_file())
     );
 }
+
+/// Answers multiplexed on TLS connections (h2load) arrive whole, every body byte: fifty 4 KiB
+/// answers in flight on each connection, and 8 MiB answers, which fill the proxy's outbox and
+/// the socket. What h2 writes in a pass goes through the TLS session at once.
+#[test]
+fn answers_multiplexed_over_tls_arrive_whole() {
+    let pki = Pki::new();
+    let nginx = Nginx::start();
+    std::fs::write(nginx.dir.path().join("html/4k"), [7u8; 4096]).unwrap();
+    let route = json!({ "prefix": "/" });
+    let (_mosn, port) = tls_proxy(&pki, ("Http2", "Http1"), nginx.port, route);
+    for (path, requests, streams, size) in [("/4k", 1000, 50, 4096), ("/big", 8, 4, BIG_SIZE)] {
+        let output = Command::new("h2load")
+            .args([
+                "-n",
+                &requests.to_string(),
+                "-c",
+                "2",
+                "-m",
+                &streams.to_string(),
+            ])
+            .arg(format!("https://127.0.0.1:{port}{path}"))
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            text.contains(&format!("{requests} succeeded, 0 failed, 0 errored"))
+                && text.contains(&format!("({}) data", requests * size)),
+            "{path}: {text}"
+        );
+    }
+}
