@@ -147,19 +147,23 @@ pub async fn serve(shared: Arc<Shared>, down: Downstream) {
             respond,
             early_resets: Arc::clone(&early_resets),
         };
-        let mut exchange = Exchange::new(shared, Client::H2(client), head, kind);
         let id = info.id;
+        // Boxed, with the exchange made inside: its future is about 3 KiB, and each move on
+        // the way into `streams` would copy all of it.
+        let exchange = Box::pin(async move {
+            Exchange::new(shared, Client::H2(client), head, kind)
+                .run()
+                .await;
+        });
         // A bug that panics in one exchange ends that stream (reset), not the connection.
         streams.push(
-            AssertUnwindSafe(async move {
-                exchange.run().await;
-            })
-            .catch_unwind()
-            .map(move |result| {
-                if result.is_err() {
-                    tracing::error!(connection = id, "an HTTP/2 stream's exchange panicked");
-                }
-            }),
+            AssertUnwindSafe(exchange)
+                .catch_unwind()
+                .map(move |result| {
+                    if result.is_err() {
+                        tracing::error!(connection = id, "an HTTP/2 stream's exchange panicked");
+                    }
+                }),
         );
     }
     // The connection is gone: what the open streams still do fails at once, and is logged.
