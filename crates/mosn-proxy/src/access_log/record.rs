@@ -6,7 +6,8 @@ use std::time::{Duration, Instant, SystemTime};
 #[derive(Debug)]
 pub struct Record {
     pub start: SystemTime,
-    pub started: Instant,
+    /// The same start on the monotonic clock; `None` when nothing will be logged.
+    pub started: Option<Instant>,
     /// From the start until the request was fully received.
     pub request_received: Option<Duration>,
     /// From the start until the response head arrived from upstream.
@@ -27,14 +28,15 @@ pub struct Record {
 }
 
 impl Record {
-    /// `addresses` (local, remote) are `None` when nothing will be logged: the wall clock is not
-    /// read then either.
+    /// `addresses` (local, remote) are `None` when nothing will be logged: neither clock is read
+    /// then either.
     pub fn new(
         connection_id: u64,
         listener: Arc<str>,
         addresses: Option<(String, String)>,
     ) -> Record {
-        let start = if addresses.is_some() {
+        let logging = addresses.is_some();
+        let start = if logging {
             SystemTime::now()
         } else {
             SystemTime::UNIX_EPOCH
@@ -42,7 +44,7 @@ impl Record {
         let (downstream_local, downstream_remote) = addresses.unwrap_or_default();
         Record {
             start,
-            started: Instant::now(),
+            started: logging.then(Instant::now),
             request_received: None,
             response_received: None,
             finished: None,

@@ -307,7 +307,7 @@ impl<'a> Exchange<'a> {
     /// Time since the request began, when an access log will want it (a clock read saved
     /// otherwise).
     fn elapsed_for_log(&self) -> Option<std::time::Duration> {
-        self.logging().then(|| self.record.started.elapsed())
+        self.record.started.map(|started| started.elapsed())
     }
 
     /// A request can go again if nothing of its body was lost: it has none, all of it is in
