@@ -36,10 +36,6 @@ pub struct Gathered<T> {
 /// Above this, the outbox is sent before more is gathered.
 const OUTBOX_LIMIT: usize = 64 * 1024;
 
-/// An outbox that grew larger than this is let go once sent, so that a connection between
-/// bursts holds little.
-const OUTBOX_KEPT: usize = 16 * 1024;
-
 impl<T: AsyncWrite + Unpin> Gathered<T> {
     pub fn new(io: T) -> Gathered<T> {
         Gathered {
@@ -49,7 +45,8 @@ impl<T: AsyncWrite + Unpin> Gathered<T> {
         }
     }
 
-    /// Sends the outbox; `Ready` once it is empty.
+    /// Sends the outbox; `Ready` once it is empty. The outbox is let go then: a connection
+    /// between passes holds none (an idle one would otherwise keep its last pass's size).
     fn poll_send_outbox(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         while !self.outbox.is_empty() {
             let sent = ready!(Pin::new(&mut self.io).poll_write(cx, &self.outbox))?;
@@ -58,9 +55,7 @@ impl<T: AsyncWrite + Unpin> Gathered<T> {
             }
             self.outbox.advance(sent);
         }
-        if self.outbox.capacity() > OUTBOX_KEPT {
-            self.outbox = BytesMut::new();
-        }
+        self.outbox = BytesMut::new();
         Poll::Ready(Ok(()))
     }
 }
