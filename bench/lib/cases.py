@@ -23,7 +23,7 @@ class Case:
     name: str
     description: str
     protocol: str = "http"     # a key of protocols.PROTOCOLS: http, https (nginx, wrk),
-                               # h2c-h1, h2c, grpc (nginx, h2load) or bolt
+                               # h2c-h1, h2-h1 (TLS), h2c, grpc (nginx, h2load) or bolt
     path: str = "/"            # HTTP request path; the backend serves BODIES[path]
     load_args: tuple = ()      # extra load client arguments (wrk: -s script.lua, -H header;
                                # h2load: -H header; bolt_load.js: --size BYTES)
@@ -66,6 +66,12 @@ CASES = {c.name: c for c in [
     # Bodies of 256 bytes or more are DATA frames h2 does not copy into its write buffer.
     Case("h2c_to_h1_4k", "h2c to the proxy, HTTP/1.1 to the backend; GET of a 4 KiB body",
          protocol="h2c-h1", path="/4k", templates="h2c_to_h1"),
+    # The same over TLS (TLS 1.3, ECDSA P-256, ALPN h2), as browsers and most clients speak
+    # HTTP/2; haproxy is left out, as in the https cases.
+    Case("h2_to_h1", "HTTP/2 over TLS to the proxy, HTTP/1.1 to the backend; GET of a "
+         "127-byte body", protocol="h2-h1"),
+    Case("h2_to_h1_4k", "HTTP/2 over TLS to the proxy, HTTP/1.1 to the backend; GET of a "
+         "4 KiB body", protocol="h2-h1", path="/4k", templates="h2_to_h1"),
     Case("h2c_to_h2", "h2c to the proxy and to the backend; GET of a 127-byte body",
          protocol="h2c"),
     # The same proxy configs as h2c_to_h2: a gRPC call is an HTTP/2 POST with trailers.

@@ -49,6 +49,10 @@ def _url(port, case):
     return f"http://127.0.0.1:{port}{case.path}"
 
 
+def _https_url(port, case):
+    return f"https://127.0.0.1:{port}{case.path}"
+
+
 def _h2load_title(connections):
     return f"h2load -t1 -c{connections} -m{load.H2_STREAMS}"
 
@@ -62,13 +66,18 @@ PROTOCOLS = {
     # TLS from the load client to the proxy, plaintext from the proxy to nginx.
     "https": Protocol("wrk", lambda c: f"wrk -t1 -c{c} (https)",
                       backend.start_nginx, backend.nginx_version,
-                      lambda port, case: f"https://127.0.0.1:{port}{case.path}",
-                      load.wrk_argv, load.parse_wrk, load.probe_http, proxy_only=True),
+                      _https_url, load.wrk_argv, load.parse_wrk, load.probe_http,
+                      proxy_only=True),
     # h2load with prior-knowledge h2c to the proxy. Behind it: nginx over HTTP/1.1, which
     # h2load cannot reach with h2c (no `direct` row); or nginx over h2c.
     "h2c-h1": Protocol("h2load", _h2load_title,
                        backend.start_nginx, backend.nginx_version, _url,
                        load.h2load_argv, load.parse_h2load, load.probe_h2c, proxy_only=True),
+    # The same with TLS from h2load to the proxy (ALPN h2); nghttp probes over TLS too.
+    "h2-h1": Protocol("h2load", lambda c: f"{_h2load_title(c)} (TLS)",
+                      backend.start_nginx, backend.nginx_version,
+                      _https_url, load.h2load_argv, load.parse_h2load, load.probe_h2c,
+                      proxy_only=True),
     "h2c": Protocol("h2load", _h2load_title,
                     _start_nginx_h2c, backend.nginx_version, _url,
                     load.h2load_argv, load.parse_h2load, load.probe_h2c),
