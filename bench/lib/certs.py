@@ -5,8 +5,10 @@ import subprocess
 
 
 def make(workdir):
-    """Write cert.pem and key.pem under workdir; return their paths."""
-    cert, key = os.path.join(workdir, "cert.pem"), os.path.join(workdir, "key.pem")
+    """Write cert.pem and its key under workdir; return their paths. The key is cert.pem.key,
+    where haproxy looks for the key of a certificate file that has none."""
+    cert = os.path.join(workdir, "cert.pem")
+    key = cert + ".key"
     subprocess.run(["openssl", "req", "-x509", "-newkey", "ec",
                     "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
                     "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=localhost",
