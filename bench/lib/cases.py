@@ -67,7 +67,7 @@ CASES = {c.name: c for c in [
     Case("h2c_to_h1_4k", "h2c to the proxy, HTTP/1.1 to the backend; GET of a 4 KiB body",
          protocol="h2c-h1", path="/4k", templates="h2c_to_h1"),
     # The same over TLS (TLS 1.3, ECDSA P-256, ALPN h2), as browsers and most clients speak
-    # HTTP/2; haproxy is left out, as in the https cases.
+    # HTTP/2.
     Case("h2_to_h1", "HTTP/2 over TLS to the proxy, HTTP/1.1 to the backend; GET of a "
          "127-byte body", protocol="h2-h1"),
     Case("h2_to_h1_4k", "HTTP/2 over TLS to the proxy, HTTP/1.1 to the backend; GET of a "
