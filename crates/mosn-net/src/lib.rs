@@ -4,6 +4,7 @@
 pub mod connection;
 pub mod drain;
 pub mod filter;
+pub mod filtered_io;
 pub mod idle;
 pub mod io_model;
 pub mod listener;

@@ -1,6 +1,7 @@
 //! The filter chain over real sockets: a listener filter refuses connections, a read filter
 //! holds data back until a line is complete, a write filter changes what goes out, and the
-//! terminal filter sees only what the chain lets through.
+//! terminal filter sees only what the chain lets through: whether it reads the socket itself
+//! or through `FilteredIo`, as the HTTP/2 codec does.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -8,7 +9,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use bytes::BytesMut;
 use mosn_config::address::ListenAddress;
 use mosn_net::connection::ConnectionInfo;
+use mosn_net::drain::DrainTrigger;
 use mosn_net::filter::BoxFuture;
+use mosn_net::filtered_io::FilteredIo;
 use mosn_net::listener::{BoundSocket, ListenerSpec, serve};
 use mosn_net::stats::ListenerStats;
 use mosn_net::{
@@ -82,40 +85,62 @@ impl TerminalFilter for Echo {
     }
 }
 
-struct EchoFactory;
+/// Echoes what it reads, as a codec that drives its own reads and writes (`h2`) would see the
+/// connection: through [`FilteredIo`].
+struct CodecEcho;
 
-impl NetworkFilterFactory for EchoFactory {
-    fn add_to_chain(&self, chain: &mut ChainBuilder) {
-        chain.add_read(Box::new(Lines));
-        chain.add_write(Box::new(Shout));
-        chain.terminate(Arc::new(Echo));
+impl TerminalFilter for CodecEcho {
+    fn serve(&self, connection: Connection) -> BoxFuture {
+        Box::pin(async move {
+            let mut io = FilteredIo::new(connection, BytesMut::new());
+            let mut buf = [0u8; 1024];
+            while let Ok(n @ 1..) = io.read(&mut buf).await {
+                if io.write_all(&buf[..n]).await.is_err() || io.flush().await.is_err() {
+                    return;
+                }
+            }
+        })
     }
 }
 
-#[tokio::test]
-async fn the_chain_filters_both_ways_and_the_listener_filter_can_refuse() {
+/// Lines held back until whole and upper-cased on the way back, served by `terminal`.
+struct ShoutingLines(Arc<dyn TerminalFilter>);
+
+impl NetworkFilterFactory for ShoutingLines {
+    fn add_to_chain(&self, chain: &mut ChainBuilder) {
+        chain.add_read(Box::new(Lines));
+        chain.add_write(Box::new(Shout));
+        chain.terminate(Arc::clone(&self.0));
+    }
+}
+
+/// A listener on a free port whose connections pass `gate`, then the chain `factory` builds;
+/// it serves until its trigger is dropped.
+fn listen(factory: ShoutingLines, gate: Arc<Gate>) -> (u16, Arc<ListenerStats>, DrainTrigger) {
     let address = ListenAddress::Tcp("127.0.0.1:0".parse().unwrap());
     let socket = BoundSocket::bind(&address, false).unwrap();
     socket.listen().unwrap();
     let port = socket.local_addr().unwrap().ip().unwrap().port();
-    let gate = Arc::new(Gate {
-        refuse: AtomicBool::new(false),
-    });
     let stats = Arc::new(ListenerStats::default());
     let spec = Arc::new(ListenerSpec {
         name: "test".into(),
         address,
         reuseport: false,
-        listener_filters: vec![Arc::clone(&gate) as Arc<dyn ListenerFilter>],
-        chain: FilterChainFactory::new(vec![Arc::new(EchoFactory)]),
+        listener_filters: vec![gate as Arc<dyn ListenerFilter>],
+        chain: FilterChainFactory::new(vec![Arc::new(factory)]),
         idle_timeout: None,
         stats: Arc::clone(&stats),
         tls: None,
         defer_accept: false,
     });
-    let (_trigger, drain) = mosn_net::drain::channel();
+    let (trigger, drain) = mosn_net::drain::channel();
     tokio::spawn(serve(socket, spec, drain));
+    (port, stats, trigger)
+}
 
+/// Sends half a line, which must not come back, then the rest, which must come back whole
+/// and upper-cased.
+async fn a_line_comes_back_whole_and_shouted(port: u16) {
     let mut client = tokio::net::TcpStream::connect(("127.0.0.1", port))
         .await
         .unwrap();
@@ -134,7 +159,19 @@ async fn the_chain_filters_both_ways_and_the_listener_filter_can_refuse() {
         &answer, b"HELLO WORLD\n",
         "the line comes back whole, upper-cased"
     );
-    drop(client);
+}
+
+fn open_gate() -> Arc<Gate> {
+    Arc::new(Gate {
+        refuse: AtomicBool::new(false),
+    })
+}
+
+#[tokio::test]
+async fn the_chain_filters_both_ways_and_the_listener_filter_can_refuse() {
+    let gate = open_gate();
+    let (port, stats, _trigger) = listen(ShoutingLines(Arc::new(Echo)), Arc::clone(&gate));
+    a_line_comes_back_whole_and_shouted(port).await;
 
     gate.refuse.store(true, Ordering::Relaxed);
     let mut refused = tokio::net::TcpStream::connect(("127.0.0.1", port))
@@ -147,4 +184,10 @@ async fn the_chain_filters_both_ways_and_the_listener_filter_can_refuse() {
         "a refused connection is closed"
     );
     assert_eq!(stats.connections_total(), 2);
+}
+
+#[tokio::test]
+async fn a_codec_reading_and_writing_through_filtered_io_sees_the_filters_too() {
+    let (port, _, _trigger) = listen(ShoutingLines(Arc::new(CodecEcho)), open_gate());
+    a_line_comes_back_whole_and_shouted(port).await;
 }

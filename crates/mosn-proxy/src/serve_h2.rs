@@ -9,22 +9,19 @@
 //! frees its slot for the next one (rapid reset, CVE-2023-44487, paced so that each stream is
 //! accepted before its reset arrives). `h2` itself refuses resets of streams not yet accepted.
 
-use std::io;
 use std::panic::AssertUnwindSafe;
-use std::pin::{Pin, pin};
+use std::pin::pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::task::{Context, Poll};
 
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::Bytes;
 use futures_util::stream::FuturesUnordered;
 use futures_util::{FutureExt, StreamExt};
-use mosn_net::Connection;
+use mosn_net::filtered_io::FilteredIo;
 use mosn_protocol::http1::{BodyKind, framing};
 use mosn_protocol::http2::convert;
 use mosn_protocol::http2::gather::Gathered;
 use mosn_protocol::http2::keepalive::unanswered_ping;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use crate::Shared;
 use crate::client::{Client, H2Client};
@@ -39,7 +36,7 @@ pub async fn serve(shared: Arc<Shared>, down: Downstream) {
     let info = Arc::new(connection.info.clone());
     let drain = connection.drain.clone();
     let idle = idle_timeout(&connection);
-    let io = Gathered::new(ClientIo { early, connection });
+    let io = Gathered::new(FilteredIo::new(connection, early));
     let handshake = shared.settings.http2.server().handshake::<_, Bytes>(io);
     let mut h2 = match tokio::time::timeout(shared.settings.header_timeout, handshake).await {
         Ok(Ok(h2)) => h2,
@@ -177,57 +174,4 @@ const EARLY_RESETS_ALLOWED: usize = 100;
 /// allowance that lets ordinary cancellation (a browser leaving a page) through.
 fn resets_too_many(early_resets: usize, accepted: usize) -> bool {
     early_resets > EARLY_RESETS_ALLOWED && early_resets * 2 > accepted
-}
-
-/// The client connection as `h2` reads and writes it: the bytes read while telling the
-/// protocol first, then the socket.
-struct ClientIo {
-    early: BytesMut,
-    connection: Connection,
-}
-
-impl AsyncRead for ClientIo {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        if !self.early.is_empty() {
-            let n = self.early.len().min(buf.remaining());
-            buf.put_slice(&self.early[..n]);
-            self.early.advance(n);
-            return Poll::Ready(Ok(()));
-        }
-        Pin::new(&mut self.connection.stream).poll_read(cx, buf)
-    }
-}
-
-impl AsyncWrite for ClientIo {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        data: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.connection.stream).poll_write(cx, data)
-    }
-
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.connection.stream).poll_write_vectored(cx, bufs)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.connection.stream.is_write_vectored()
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.connection.stream).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.connection.stream).poll_shutdown(cx)
-    }
 }
