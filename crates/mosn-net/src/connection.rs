@@ -40,9 +40,13 @@ impl ConnectionInfo {
 pub struct Connection {
     pub info: ConnectionInfo,
     pub stream: Stream,
-    /// Bytes a terminal filter read off `stream` before handing the connection on to the next
-    /// (the proxy's `fallback_for_unknown_protocol`): they come before the stream's.
+    /// Bytes read off `stream` before the connection was handed on (from the proxy's protocol
+    /// detection to its HTTP/2 codec, or to the `tcp_proxy` of `fallback_for_unknown_protocol`)
+    /// that the read filters have let through: they come first, and are not filtered again.
     pub early: BytesMut,
+    /// Bytes read before the hand-over that a read filter holds back: the filters see them
+    /// again, in front of the next bytes read.
+    pub held: BytesMut,
     pub read_filters: ReadFilterChain,
     pub write_filters: WriteFilterChain,
     /// The listener's `connection_idle_timeout`.

@@ -3,6 +3,7 @@
 //! filter of a chain is a terminal filter that owns the connection (tcp_proxy, proxy).
 
 use std::future::Future;
+use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
 
@@ -33,6 +34,16 @@ pub trait ReadFilter: Send {
 /// Sees every chunk about to be written to the downstream connection.
 pub trait WriteFilter: Send {
     fn on_write(&mut self, data: &mut BytesMut) -> FilterStatus;
+}
+
+/// The most a read or write filter may hold back on a connection. What comes is the peer's
+/// to choose, so a connection whose filters hold this much ends, with [`held_too_much`],
+/// rather than letting its buffer grow.
+pub const HOLD_LIMIT: usize = 16 * 1024;
+
+/// The error that ends a connection whose filters held back [`HOLD_LIMIT`] bytes.
+pub fn held_too_much() -> io::Error {
+    io::Error::other("a filter held back a full buffer")
 }
 
 pub type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;

@@ -10,7 +10,7 @@ use bytes::{Buf, BytesMut};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use crate::connection::Connection;
-use crate::filter::FilterStatus;
+use crate::filter::{FilterStatus, HOLD_LIMIT, held_too_much};
 
 pub struct FilteredIo {
     connection: Connection,
@@ -25,13 +25,13 @@ pub struct FilteredIo {
 }
 
 impl FilteredIo {
-    /// `early`: bytes already read off the connection (and through its read filters), which
-    /// come first.
-    pub fn new(connection: Connection, early: BytesMut) -> FilteredIo {
+    /// Reads start with the bytes read before the hand-over ([`Connection::early`] and
+    /// [`Connection::held`]).
+    pub fn new(mut connection: Connection) -> FilteredIo {
         FilteredIo {
+            readable: std::mem::take(&mut connection.early),
+            held_in: std::mem::take(&mut connection.held),
             connection,
-            readable: early,
-            held_in: BytesMut::new(),
             held_out: BytesMut::new(),
             unsent: BytesMut::new(),
         }
@@ -70,6 +70,9 @@ impl AsyncRead for FilteredIo {
             if this.connection.read_filters.is_empty() {
                 return Pin::new(&mut this.connection.stream).poll_read(cx, buf);
             }
+            if this.held_in.len() >= HOLD_LIMIT {
+                return Poll::Ready(Err(held_too_much()));
+            }
             // Read into the caller's room, then take the bytes back out for the filters.
             let before = buf.filled().len();
             ready!(Pin::new(&mut this.connection.stream).poll_read(cx, buf))?;
@@ -99,6 +102,9 @@ impl AsyncWrite for FilteredIo {
         }
         // One write's worth at a time waits here: the next waits for the socket to take it.
         ready!(this.poll_send_unsent(cx))?;
+        if this.held_out.len() >= HOLD_LIMIT {
+            return Poll::Ready(Err(held_too_much()));
+        }
         this.held_out.extend_from_slice(data);
         let filters = &mut this.connection.write_filters;
         if filters.on_write(&mut this.held_out) == FilterStatus::Continue {

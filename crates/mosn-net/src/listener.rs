@@ -267,6 +267,7 @@ async fn handle(accepted: Accepted, spec: Arc<ListenerSpec>, drain: Drain) {
         info,
         stream,
         early: BytesMut::new(),
+        held: BytesMut::new(),
         read_filters: chain.read,
         write_filters: chain.write,
         idle_timeout: spec.idle_timeout,

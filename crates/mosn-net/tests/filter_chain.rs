@@ -91,14 +91,35 @@ struct CodecEcho;
 
 impl TerminalFilter for CodecEcho {
     fn serve(&self, connection: Connection) -> BoxFuture {
+        Box::pin(echo(FilteredIo::new(connection)))
+    }
+}
+
+async fn echo(mut io: FilteredIo) {
+    let mut buf = [0u8; 1024];
+    while let Ok(n @ 1..) = io.read(&mut buf).await {
+        if io.write_all(&buf[..n]).await.is_err() || io.flush().await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Reads once through the read filters, as the proxy's protocol detection does, then hands
+/// the connection, with what it read, to a codec: [`CodecEcho`]'s loop.
+struct DetectThenEcho;
+
+impl TerminalFilter for DetectThenEcho {
+    fn serve(&self, mut connection: Connection) -> BoxFuture {
         Box::pin(async move {
-            let mut io = FilteredIo::new(connection, BytesMut::new());
-            let mut buf = [0u8; 1024];
-            while let Ok(n @ 1..) = io.read(&mut buf).await {
-                if io.write_all(&buf[..n]).await.is_err() || io.flush().await.is_err() {
-                    return;
-                }
+            let mut read = BytesMut::with_capacity(1024);
+            if connection.stream.read_buf(&mut read).await.is_err() {
+                return;
             }
+            match connection.read_filters.on_data(&mut read, false) {
+                FilterStatus::Continue => connection.early = read,
+                FilterStatus::Stop => connection.held = read,
+            }
+            echo(FilteredIo::new(connection)).await;
         })
     }
 }
@@ -154,7 +175,13 @@ async fn a_line_comes_back_whole_and_shouted(port: u16) {
     );
     client.write_all(b"world\n").await.unwrap();
     let mut answer = [0u8; 12];
-    client.read_exact(&mut answer).await.unwrap();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        client.read_exact(&mut answer),
+    )
+    .await
+    .expect("the line comes back")
+    .unwrap();
     assert_eq!(
         &answer, b"HELLO WORLD\n",
         "the line comes back whole, upper-cased"
@@ -190,4 +217,40 @@ async fn the_chain_filters_both_ways_and_the_listener_filter_can_refuse() {
 async fn a_codec_reading_and_writing_through_filtered_io_sees_the_filters_too() {
     let (port, _, _trigger) = listen(ShoutingLines(Arc::new(CodecEcho)), open_gate());
     a_line_comes_back_whole_and_shouted(port).await;
+}
+
+#[tokio::test]
+async fn bytes_read_before_a_hand_over_reach_the_codec_once() {
+    let (port, _, _trigger) = listen(ShoutingLines(Arc::new(DetectThenEcho)), open_gate());
+    // Held back by the first read's filters, then let through with the rest of the line.
+    a_line_comes_back_whole_and_shouted(port).await;
+    // Let through by the first read's filters: it reaches the codec once.
+    let mut client = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    client.write_all(b"one\n").await.unwrap();
+    let mut answer = [0u8; 4];
+    client.read_exact(&mut answer).await.unwrap();
+    client.write_all(b"two\n").await.unwrap();
+    client.shutdown().await.unwrap();
+    let mut rest = Vec::new();
+    client.read_to_end(&mut rest).await.unwrap();
+    assert_eq!((&answer[..], &rest[..]), (&b"ONE\n"[..], &b"TWO\n"[..]));
+}
+
+#[tokio::test]
+async fn a_read_filter_that_holds_everything_ends_the_connection_instead_of_growing() {
+    let (port, _, _trigger) = listen(ShoutingLines(Arc::new(CodecEcho)), open_gate());
+    let mut client = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    // No newline: the line filter holds all of it.
+    let _ = client.write_all(&[b'a'; 64 * 1024]).await;
+    let mut byte = [0u8; 1];
+    let wait = std::time::Duration::from_secs(5);
+    let read = tokio::time::timeout(wait, client.read(&mut byte)).await;
+    assert!(
+        matches!(read, Ok(Ok(0) | Err(_))),
+        "the connection ends once its filters hold a full buffer: {read:?}"
+    );
 }

@@ -4,6 +4,7 @@
 use std::io;
 
 use bytes::BytesMut;
+use mosn_net::filter::{HOLD_LIMIT, held_too_much};
 use mosn_net::{Connection, FilterStatus};
 use tokio::time::Instant;
 
@@ -17,7 +18,10 @@ pub struct Downstream {
     pub connection: Connection,
     /// Bytes received and not yet consumed (a pipelined request may wait here).
     pub buf: BytesMut,
+    /// Read, and held back by a read filter until more comes.
     scratch: BytesMut,
+    /// Written, and held back by a write filter until the next write.
+    held_out: BytesMut,
     /// For the waits between requests and within a head.
     head_deadline: Deadline,
     /// For the waits of its requests' responses.
@@ -27,11 +31,11 @@ pub struct Downstream {
 impl Downstream {
     /// Starts with the bytes a filter before this one read off the connection, if any.
     pub fn new(mut connection: Connection) -> Downstream {
-        let buf = std::mem::take(&mut connection.early);
         Downstream {
+            buf: std::mem::take(&mut connection.early),
+            scratch: std::mem::take(&mut connection.held),
             connection,
-            buf,
-            scratch: BytesMut::new(),
+            held_out: BytesMut::new(),
             head_deadline: Deadline::default(),
             response_deadline: Deadline::default(),
         }
@@ -52,28 +56,38 @@ impl Downstream {
     /// Gives back the read buffers' memory when they hold nothing: for a connection about to
     /// wait for its next request.
     pub fn release_buffers(&mut self) {
-        if self.buf.is_empty() {
-            self.buf = BytesMut::new();
-        }
-        if self.scratch.is_empty() {
-            self.scratch = BytesMut::new();
+        for buf in [&mut self.buf, &mut self.scratch, &mut self.held_out] {
+            if buf.is_empty() {
+                *buf = BytesMut::new();
+            }
         }
     }
 
-    /// The connection and the bytes read from it that no one has used yet (for a codec that
-    /// takes the connection over).
-    pub fn into_parts(self) -> (Connection, BytesMut) {
-        (self.connection, self.buf)
+    /// The connection, for a codec or filter that takes it over, with the bytes read from it
+    /// that no one has used yet.
+    pub fn into_connection(mut self) -> Connection {
+        self.connection.early = self.buf;
+        self.connection.held = self.scratch;
+        self.connection
     }
 
+    /// Writes `data` through the write filters; bytes one of them holds back go out in front
+    /// of the next write they let through.
     pub async fn write(&mut self, data: &mut BytesMut) -> io::Result<()> {
         let connection = &mut self.connection;
-        if !connection.write_filters.is_empty()
-            && connection.write_filters.on_write(data) == FilterStatus::Stop
-        {
+        if connection.write_filters.is_empty() {
+            return connection.stream.write_all(data).await;
+        }
+        if self.held_out.len() >= HOLD_LIMIT {
+            return Err(held_too_much());
+        }
+        self.held_out.extend_from_slice(data);
+        if connection.write_filters.on_write(&mut self.held_out) == FilterStatus::Stop {
             return Ok(());
         }
-        connection.stream.write_all(data).await
+        let written = connection.stream.write_all(&self.held_out).await;
+        self.held_out.clear();
+        written
     }
 }
 
@@ -85,6 +99,9 @@ async fn read_into(
 ) -> io::Result<usize> {
     if connection.read_filters.is_empty() {
         return connection.stream.read_reserving(buf, READ_SIZE).await;
+    }
+    if scratch.len() >= HOLD_LIMIT {
+        return Err(held_too_much());
     }
     let n = connection.stream.read_reserving(scratch, READ_SIZE).await?;
     if connection.read_filters.on_data(scratch, n == 0) == FilterStatus::Continue {

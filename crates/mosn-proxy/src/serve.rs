@@ -48,8 +48,7 @@ pub async fn serve(
                         connection = down.connection.info.id,
                         "unknown protocol: handed to the next filter"
                     );
-                    let (mut connection, early) = down.into_parts();
-                    connection.early = early;
+                    let connection = down.into_connection();
                     return fallback.serve(connection).await;
                 }
                 Err(_) => return,

@@ -32,11 +32,11 @@ use crate::settings::idle_timeout;
 
 pub async fn serve(shared: Arc<Shared>, down: Downstream) {
     let shared = &*shared;
-    let (connection, early) = down.into_parts();
+    let connection = down.into_connection();
     let info = Arc::new(connection.info.clone());
     let drain = connection.drain.clone();
     let idle = idle_timeout(&connection);
-    let io = Gathered::new(FilteredIo::new(connection, early));
+    let io = Gathered::new(FilteredIo::new(connection));
     let handshake = shared.settings.http2.server().handshake::<_, Bytes>(io);
     let mut h2 = match tokio::time::timeout(shared.settings.header_timeout, handshake).await {
         Ok(Ok(h2)) => h2,

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use bytes::BytesMut;
 use mosn_net::idle::Activity;
-use mosn_net::pump::pump;
+use mosn_net::pump::{Early, pump};
 use mosn_net::{FilterStatus, Stream};
 
 /// Tunnels between the client and the upstream. `early` bytes arrived with the heads and go
@@ -28,8 +28,8 @@ pub async fn tunnel(client: &Stream, upstream: &Stream, early: (&[u8], &[u8]), i
     let pass = |_: &mut BytesMut, _: bool| FilterStatus::Continue;
     let both = async {
         tokio::try_join!(
-            pump(client, upstream, &activity, BytesMut::new(), pass),
-            pump(upstream, client, &activity, BytesMut::new(), pass)
+            pump(client, upstream, &activity, Early::default(), pass),
+            pump(upstream, client, &activity, Early::default(), pass)
         )
     };
     tokio::select! {

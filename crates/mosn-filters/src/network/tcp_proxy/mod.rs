@@ -6,14 +6,13 @@ mod route;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::BytesMut;
 use mosn_config::Diagnostics;
 use mosn_config::decode::decode;
 use mosn_config::diagnostics::{index, join};
 use mosn_config::model::TcpProxyConfig;
 use mosn_net::filter::BoxFuture;
 use mosn_net::idle::Activity;
-use mosn_net::pump::pump;
+use mosn_net::pump::{Early, pump};
 use mosn_net::{ChainBuilder, Connection, NetworkFilterFactory, Stream, TerminalFilter};
 use mosn_upstream::ClusterManager;
 use serde_json::{Map, Value};
@@ -138,11 +137,16 @@ async fn relay(connection: Connection, upstream: Stream, idle_timeout: Option<Du
         info,
         stream: downstream,
         early,
+        held,
         mut read_filters,
         mut write_filters,
         ..
     } = connection;
     let activity = Activity::default();
+    let early = Early {
+        passed: early,
+        held,
+    };
     let down_to_up = pump(&downstream, &upstream, &activity, early, |data, end| {
         read_filters.on_data(data, end)
     });
@@ -150,7 +154,7 @@ async fn relay(connection: Connection, upstream: Stream, idle_timeout: Option<Du
         &upstream,
         &downstream,
         &activity,
-        BytesMut::new(),
+        Early::default(),
         |data, _| write_filters.on_write(data),
     );
     tokio::select! {
