@@ -53,8 +53,8 @@ impl Downstream {
         self.head_deadline.run(at, read).await
     }
 
-    /// Gives back the read buffers' memory when they hold nothing: for a connection about to
-    /// wait for its next request.
+    /// Gives back the buffers' memory (read, and held by filters) when they hold nothing: for
+    /// a connection about to wait for its next request.
     pub fn release_buffers(&mut self) {
         for buf in [&mut self.buf, &mut self.scratch, &mut self.held_out] {
             if buf.is_empty() {
