@@ -35,15 +35,16 @@ def tree(pid):
 
 
 def cpu_seconds(pid):
-    """utime+stime of pid and its descendants, in seconds."""
-    ticks = 0
+    """(utime, stime) of pid and its descendants, in seconds: user space and kernel."""
+    user = system = 0
     for p in tree(pid):
         try:
             f = _stat_fields(p)
         except OSError:
             continue
-        ticks += int(f[11]) + int(f[12])  # fields 14 and 15 of proc(5)
-    return ticks / CLK_TCK
+        user += int(f[11])  # field 14 of proc(5)
+        system += int(f[12])  # field 15
+    return user / CLK_TCK, system / CLK_TCK
 
 
 def memory_kb(pid):

@@ -3,7 +3,8 @@ import json
 import os
 import statistics
 
-METRICS = ["rps", "cpu_us_per_req", "cpu_pct", "p50_us", "p99_us", "rss_kb", "hwm_kb"]
+METRICS = ["rps", "cpu_us_per_req", "user_us_per_req", "sys_us_per_req", "cpu_pct", "p50_us",
+           "p99_us", "rss_kb", "hwm_kb"]
 RATIOS = ["rps", "cpu_us_per_req", "p99_us", "rss_kb"]
 
 
@@ -55,14 +56,15 @@ def markdown(meta, medians, ratios, subject):
     lines = [f"## {meta['case']}: {meta['rounds']} rounds × {meta['duration']} s, "
              f"`{meta['load']}`; proxy on CPU {meta['proxy_cpu']}, "
              f"backend + {meta['client']} on CPU {meta['load_cpu']}", "",
-             "| proxy | req/s | CPU µs/req | proxy CPU % | p50 ms | p99 ms | RSS MiB | peak RSS MiB "
-             "| spread req/s, µs/req | errors |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "| proxy | req/s | CPU µs/req | user, kernel µs/req | proxy CPU % | p50 ms | p99 ms "
+             "| RSS MiB | peak RSS MiB | spread req/s, µs/req | errors |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for p, m in medians.items():
         spread = ", ".join("–" if v is None else f"±{v:.1f}%"
                            for v in (m["rps_spread_pct"], m["cpu_spread_pct"]))
+        split = f"{_f(m['user_us_per_req'], digits=2)}, {_f(m['sys_us_per_req'], digits=2)}"
         lines.append(f"| {p} | {_f(m['rps'], digits=0)} | {_f(m['cpu_us_per_req'], digits=2)} "
-                     f"| {_f(m['cpu_pct'])} | {_f(m['p50_us'], 1e3, 3)} | {_f(m['p99_us'], 1e3, 3)} "
+                     f"| {split} | {_f(m['cpu_pct'])} | {_f(m['p50_us'], 1e3, 3)} | {_f(m['p99_us'], 1e3, 3)} "
                      f"| {_f(m['rss_kb'], 1024)} | {_f(m['hwm_kb'], 1024)} | {spread} | {m['errors']} |")
     lines.append("")
     lines.append(f"Medians across rounds; `direct` = {meta['client']} straight to the backend "

@@ -137,8 +137,11 @@ def measure_once(name, pid, port, args, case, alive):
         if pid:
             if not alive(pid):
                 raise BenchError(f"{name} died during the load")
-            res["cpu_s"] = measure.cpu_seconds(pid) - cpu0
+            user, system = (now - before for now, before in zip(measure.cpu_seconds(pid), cpu0))
+            res["cpu_s"] = user + system
             res["cpu_us_per_req"] = res["cpu_s"] * 1e6 / res["requests"]
+            res["user_us_per_req"] = user * 1e6 / res["requests"]
+            res["sys_us_per_req"] = system * 1e6 / res["requests"]
             res["cpu_pct"] = 100.0 * res["cpu_s"] / wall
             now_rss, res["hwm_kb"] = measure.memory_kb(pid)
             res["rss_kb"] = rss[-1] if rss else now_rss
