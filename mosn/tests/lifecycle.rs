@@ -2,7 +2,7 @@
 
 mod common;
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -57,6 +57,42 @@ fn sigterm_stops_accepting_and_waits_for_open_connections() {
         !mosn.dir.logs().join("mosn.pid").exists(),
         "the pid file is left behind"
     );
+}
+
+#[test]
+fn sigterm_closes_an_idle_http1_keep_alive_connection_and_exits_without_waiting() {
+    let nginx = Nginx::start();
+    let port = free_port();
+    let mut config = config(
+        json!([http_listener("http", port, "main")]),
+        json!([cluster("nginx", &[format!("127.0.0.1:{}", nginx.port)])]),
+        free_port(),
+    );
+    config["servers"][0]["graceful_timeout"] = json!("20s");
+    config["servers"][0]["routers"] = json!([{
+        "router_config_name": "main",
+        "virtual_hosts": [{ "name": "all", "domains": ["*"], "routers": [
+            { "match": { "prefix": "/" }, "route": { "cluster_name": "nginx" } }
+        ] }]
+    }]);
+    let mut mosn = Mosn::start(&config, port);
+    let mut idle = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    idle.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    idle.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        .unwrap();
+    assert!(read_http_response(&mut idle).ends_with(NGINX_BODY));
+
+    // Between two requests, the connection has nothing to finish: the drain closes it.
+    mosn.process.signal(libc::SIGTERM);
+    let mut rest = Vec::new();
+    idle.read_to_end(&mut rest)
+        .expect("the idle connection stayed open after SIGTERM");
+    assert!(rest.is_empty(), "{}", String::from_utf8_lossy(&rest));
+    let status = mosn
+        .process
+        .wait_timeout(Duration::from_secs(5))
+        .expect("no exit once the idle connection was closed");
+    assert!(status.success(), "{status:?}");
 }
 
 #[test]
