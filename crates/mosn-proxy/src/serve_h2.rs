@@ -145,13 +145,8 @@ pub async fn serve(shared: Arc<Shared>, down: Downstream) {
             early_resets: Arc::clone(&early_resets),
         };
         let id = info.id;
-        // Boxed, with the exchange made inside: its future is about 3 KiB, and each move on
-        // the way into `streams` would copy all of it.
-        let exchange = Box::pin(async move {
-            Exchange::new(shared, Client::H2(client), head, kind)
-                .run()
-                .await;
-        });
+        // Boxed: each move of the exchange's future on the way into `streams` would copy it.
+        let exchange = Exchange::boxed(shared, Client::H2(client), head, kind);
         // A bug that panics in one exchange ends that stream (reset), not the connection.
         streams.push(
             AssertUnwindSafe(exchange)

@@ -12,6 +12,7 @@ mod route;
 mod upstream;
 
 use std::collections::HashMap;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
@@ -172,6 +173,21 @@ impl<'a> Exchange<'a> {
             response_body: None,
             close_after: false,
         }
+    }
+
+    /// An exchange for the request, ready to run, in a box of its own. The box is allocated
+    /// before the future is made, so that the future is made in it: `Box::pin` of a made
+    /// future copies all of it (about 3 KiB), though until first polled it holds only its
+    /// arguments.
+    pub fn boxed(
+        shared: &'a Shared,
+        client: Client<'a>,
+        head: RequestHead,
+        body: BodyKind,
+    ) -> Pin<Box<impl Future<Output = ConnectionNext> + 'a>> {
+        Box::into_pin(Box::write(Box::new_uninit(), async move {
+            Exchange::new(shared, client, head, body).run().await
+        }))
     }
 
     /// Serves the request and logs it; says whether the client connection can carry another.
