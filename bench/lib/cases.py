@@ -52,6 +52,11 @@ CASES = {c.name: c for c in [
     Case("http1_newconn", "HTTP/1.1 proxy; a new client connection per request "
          "(Connection: close), 127-byte body",
          load_args=("-H", "Connection: close"), templates="http1"),
+    # The proxy answers every request itself (mosn `direct_response`, nginx `return`,
+    # haproxy `http-request return`, Envoy `direct_response`): its client side alone, with
+    # no upstream.
+    Case("http1_local", "HTTP/1.1, answered by the proxy itself; keep-alive GET of the "
+         "127-byte body"),
     # TLS terminated at the proxy (TLS 1.3, ECDSA P-256, x25519), plaintext to the backend.
     Case("https", "HTTPS terminated at the proxy; keep-alive GET of a 127-byte body",
          protocol="https"),
@@ -66,6 +71,9 @@ CASES = {c.name: c for c in [
     # Bodies of 256 bytes or more are DATA frames h2 does not copy into its write buffer.
     Case("h2c_to_h1_4k", "h2c to the proxy, HTTP/1.1 to the backend; GET of a 4 KiB body",
          protocol="h2c-h1", path="/4k", templates="h2c_to_h1"),
+    # h2c answered by the proxy itself, as http1_local: the HTTP/2 client side alone.
+    Case("h2c_local", "h2c, answered by the proxy itself; GET of the 127-byte body",
+         protocol="h2c-h1"),
     # The same over TLS (TLS 1.3, ECDSA P-256, ALPN h2), as browsers and most clients speak
     # HTTP/2.
     Case("h2_to_h1", "HTTP/2 over TLS to the proxy, HTTP/1.1 to the backend; GET of a "
