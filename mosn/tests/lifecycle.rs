@@ -60,7 +60,7 @@ fn sigterm_stops_accepting_and_waits_for_open_connections() {
 }
 
 #[test]
-fn sigterm_closes_an_idle_http1_keep_alive_connection_and_exits_without_waiting() {
+fn sigterm_closes_idle_http1_connections_and_lets_a_request_in_progress_finish_with_close() {
     let nginx = Nginx::start();
     let port = free_port();
     let mut config = config(
@@ -76,22 +76,47 @@ fn sigterm_closes_an_idle_http1_keep_alive_connection_and_exits_without_waiting(
         ] }]
     }]);
     let mut mosn = Mosn::start(&config, port);
-    let mut idle = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    idle.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let connect = || {
+        let stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        stream
+    };
+    let mut idle = connect();
     idle.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
         .unwrap();
     assert!(read_http_response(&mut idle).ends_with(NGINX_BODY));
+    // A request whose body has not all come: in progress when the stop begins.
+    let mut busy = connect();
+    busy.write_all(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nhello")
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
 
-    // Between two requests, the connection has nothing to finish: the drain closes it.
     mosn.process.signal(libc::SIGTERM);
+    // Between two requests, the idle connection has nothing to finish: the drain closes it.
     let mut rest = Vec::new();
     idle.read_to_end(&mut rest)
         .expect("the idle connection stayed open after SIGTERM");
     assert!(rest.is_empty(), "{}", String::from_utf8_lossy(&rest));
+    assert!(
+        mosn.process.wait_timeout(Duration::ZERO).is_none(),
+        "exited with a request in progress"
+    );
+    busy.write_all(b"world").unwrap();
+    let answer = read_http_response(&mut busy);
+    assert!(
+        answer
+            .to_ascii_lowercase()
+            .contains("\r\nconnection: close\r\n"),
+        "{answer}"
+    );
+    busy.read_to_end(&mut rest)
+        .expect("the connection stayed open after its last answer");
     let status = mosn
         .process
         .wait_timeout(Duration::from_secs(5))
-        .expect("no exit once the idle connection was closed");
+        .expect("no exit once the last connection was closed");
     assert!(status.success(), "{status:?}");
 }
 
