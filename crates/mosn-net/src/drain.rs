@@ -13,6 +13,8 @@ use std::task::{Context, Poll, Waker};
 struct Signal {
     draining: AtomicBool,
     /// The wakers of handles that have waited, by key; each stays until its handle is dropped.
+    /// A dropped handle's key is reused, so this holds as many entries as there were waiting
+    /// handles at most at once (one per connection), 24 bytes each.
     waiting: Mutex<Slab>,
 }
 
