@@ -49,28 +49,11 @@ fn start(hosts: &[String], route: Value, cluster_extra: Value) -> (Mosn, u16) {
 /// `start`, with `http` on both sides of the proxy.
 fn start_speaking(http: Http, hosts: &[String], route: Value, cluster_extra: Value) -> (Mosn, u16) {
     let port = free_port();
-    let mut action = json!({ "cluster_name": "backend", "timeout": "2s" });
-    action
-        .as_object_mut()
-        .unwrap()
-        .extend(route.as_object().cloned().unwrap_or_default());
-    let router = json!({ "router_config_name": "main", "virtual_hosts": [{ "name": "all", "domains": ["*"],
-        "routers": [{ "match": { "prefix": "/" }, "route": action }] }] });
-    let mut backend = cluster("backend", hosts);
-    backend
-        .as_object_mut()
-        .unwrap()
-        .extend(cluster_extra.as_object().cloned().unwrap_or_default());
     let protocol = match http {
         Http::V1 => "Http1",
         Http::V2 => "Http2",
     };
-    let mut config = config(
-        json!([proxy_listener("http", port, "main", (protocol, protocol))]),
-        json!([backend]),
-        free_port(),
-    );
-    config["servers"][0]["routers"] = json!([router]);
+    let config = proxy_to_backend(port, protocol, hosts, route, cluster_extra);
     (Mosn::start(&config, port), port)
 }
 
@@ -182,43 +165,6 @@ fn max_requests_overflow_is_answered_503() {
         504,
         "the first one times out after the route's 2s"
     );
-}
-
-fn whoami(port: u16, header: Option<&str>) -> String {
-    let url = format!("http://127.0.0.1:{port}/whoami");
-    let mut args = vec![url.as_str()];
-    if let Some(header) = header {
-        args.extend(["-H", header]);
-    }
-    String::from_utf8_lossy(&curl(&args).1).into_owned()
-}
-
-#[test]
-fn maglev_keeps_each_key_on_one_host_and_weighted_round_robin_follows_weights() {
-    let (a, b) = (Nginx::start(), Nginx::start());
-    let hosts = [
-        format!("127.0.0.1:{}", a.port),
-        format!("127.0.0.1:{}", b.port),
-    ];
-    let hashing = json!({ "hash_policy": [{ "header": { "key": "x-user" } }] });
-    let (_mosn, port) = start(&hosts, hashing, json!({ "lb_type": "LB_MAGLEV" }));
-    let mut seen = std::collections::HashSet::new();
-    for user in 0..20 {
-        let header = format!("x-user: user-{user}");
-        let first = whoami(port, Some(&header));
-        for _ in 0..3 {
-            assert_eq!(whoami(port, Some(&header)), first, "{header} moved");
-        }
-        seen.insert(first);
-    }
-    assert_eq!(seen.len(), 2, "20 keys all went to one host: {seen:?}");
-
-    let weighted = json!({ "lb_type": "LB_WEIGHTED_ROUNDROBIN",
-        "hosts": [{ "address": hosts[0], "weight": 3 }, { "address": hosts[1], "weight": 1 }] });
-    let (_mosn, port) = start(&hosts, json!({}), weighted);
-    let picks: Vec<String> = (0..8).map(|_| whoami(port, None)).collect();
-    let on_a = picks.iter().filter(|p| **p == a.port.to_string()).count();
-    assert_eq!(on_a, 6, "weights 3:1: {picks:?}");
 }
 
 #[test]

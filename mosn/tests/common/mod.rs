@@ -393,6 +393,38 @@ pub fn cluster(name: &str, hosts: &[String]) -> Value {
     serde_json::json!({ "name": name, "type": "SIMPLE", "lb_type": "LB_ROUNDROBIN", "hosts": hosts })
 }
 
+/// A config whose listener on `port` runs the `proxy` filter with `protocol` (`Http1`,
+/// `Http2`) both ways and routes everything to the cluster `backend` of `hosts`: `route` is
+/// merged into the route's action, which has a 2 s timeout, and `cluster_extra` into the
+/// cluster.
+pub fn proxy_to_backend(
+    port: u16,
+    protocol: &str,
+    hosts: &[String],
+    route: Value,
+    cluster_extra: Value,
+) -> Value {
+    let mut action = serde_json::json!({ "cluster_name": "backend", "timeout": "2s" });
+    action
+        .as_object_mut()
+        .unwrap()
+        .extend(route.as_object().cloned().unwrap_or_default());
+    let router = serde_json::json!({ "router_config_name": "main", "virtual_hosts": [{ "name": "all", "domains": ["*"],
+        "routers": [{ "match": { "prefix": "/" }, "route": action }] }] });
+    let mut backend = cluster("backend", hosts);
+    backend
+        .as_object_mut()
+        .unwrap()
+        .extend(cluster_extra.as_object().cloned().unwrap_or_default());
+    let mut config = config(
+        serde_json::json!([proxy_listener("http", port, "main", (protocol, protocol))]),
+        serde_json::json!([backend]),
+        free_port(),
+    );
+    config["servers"][0]["routers"] = serde_json::json!([router]);
+    config
+}
+
 /// `curl -s` with the given arguments; returns (status, stdout).
 pub fn curl(args: &[&str]) -> (bool, Vec<u8>) {
     let output = Command::new("curl")

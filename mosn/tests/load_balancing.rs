@@ -1,0 +1,154 @@
+//! The load balancers, hash policies and STRICT_DNS clusters through the real binary: curl in
+//! front, nginx and socat behind.
+
+mod common;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use common::*;
+use serde_json::{Value, json};
+
+/// A proxy (HTTP/1.1) whose `/` route goes to the cluster `backend` of `hosts`.
+fn start(hosts: &[String], route: Value, cluster_extra: Value) -> (Mosn, u16) {
+    let port = free_port();
+    let config = proxy_to_backend(port, "Http1", hosts, route, cluster_extra);
+    (Mosn::start(&config, port), port)
+}
+
+/// The port of the nginx that answered `/whoami` through the proxy; curl gets `args` too.
+fn whoami(port: u16, args: &[&str]) -> String {
+    let url = format!("http://127.0.0.1:{port}/whoami");
+    let mut all = vec![url.as_str()];
+    all.extend(args);
+    String::from_utf8_lossy(&curl(&all).1).into_owned()
+}
+
+fn nginx_hosts(nginxes: &[Nginx]) -> Vec<String> {
+    nginxes
+        .iter()
+        .map(|n| format!("127.0.0.1:{}", n.port))
+        .collect()
+}
+
+#[test]
+fn each_balancer_spreads_requests_over_all_its_hosts() {
+    let nginxes = [Nginx::start(), Nginx::start(), Nginx::start()];
+    let hosts = nginx_hosts(&nginxes);
+    let ports: HashSet<String> = nginxes.iter().map(|n| n.port.to_string()).collect();
+    // LB_PEAK_EWMA is left out: it keeps to the hosts it has measured as fast (below).
+    for lb in [
+        "LB_ROUNDROBIN",
+        "LB_REQUEST_ROUNDROBIN",
+        "LB_RANDOM",
+        "LB_LEAST_REQUEST",
+        "LB_LEAST_CONNECTION",
+    ] {
+        let (_mosn, port) = start(&hosts, json!({}), json!({ "lb_type": lb }));
+        let picks: Vec<String> = (0..30).map(|_| whoami(port, &[])).collect();
+        let mut counts: HashMap<&str, usize> = HashMap::new();
+        for pick in &picks {
+            *counts.entry(pick).or_default() += 1;
+        }
+        let seen: HashSet<String> = counts.keys().map(|p| p.to_string()).collect();
+        // For the random draws, missing a host in 30 requests has a chance of 3 × (2/3)^30.
+        assert_eq!(seen, ports, "{lb}: {picks:?}");
+        if lb.ends_with("_ROUNDROBIN") {
+            assert!(
+                counts.values().all(|&n| n == 10),
+                "{lb} takes each host in turn: {picks:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn least_request_keeps_new_requests_off_a_host_busy_with_one() {
+    let nginx = Nginx::start();
+    let (_sleeper, silent) = socat("EXEC:sleep 10", true);
+    let hosts = [
+        format!("127.0.0.1:{silent}"),
+        format!("127.0.0.1:{}", nginx.port),
+    ];
+    let route = json!({ "timeout": "5s" });
+    let (_mosn, port) = start(&hosts, route, json!({ "lb_type": "LB_LEAST_REQUEST" }));
+    // Both hosts idle are a tie, drawn at random: requests go out one at a time until one is
+    // held by the silent host.
+    let (answered, answers) = mpsc::channel();
+    let held = (0..20).any(|_| {
+        let answered = answered.clone();
+        std::thread::spawn(move || answered.send(whoami(port, &[])));
+        answers.recv_timeout(Duration::from_millis(500)).is_err()
+    });
+    assert!(held, "none of 20 requests went to the silent host");
+    let picks: Vec<String> = (0..10).map(|_| whoami(port, &[])).collect();
+    let expected = vec![nginx.port.to_string(); 10];
+    assert_eq!(picks, expected, "a request went to the busy host");
+}
+
+/// Asks the proxy on a port for a key (by its number): the port of the host that answered.
+type Ask = fn(u16, usize) -> String;
+
+#[test]
+fn maglev_keeps_each_key_on_one_host_whatever_it_hashes() {
+    let nginxes = [Nginx::start(), Nginx::start()];
+    let hosts = nginx_hosts(&nginxes);
+    let policies: [(Value, Ask); 3] = [
+        (json!({ "header": { "key": "x-user" } }), |port, n| {
+            whoami(port, &["-H", &format!("x-user: user-{n}")])
+        }),
+        (json!({ "cookie": { "name": "session" } }), |port, n| {
+            whoami(port, &["-b", &format!("theme=dark; session=s{n}")])
+        }),
+        // Clients from 127.0.0.1 to 127.0.0.20: loopback addresses all.
+        (json!({ "source_ip": {} }), |port, n| {
+            whoami(port, &["--interface", &format!("127.0.0.{}", n + 1)])
+        }),
+    ];
+    for (policy, ask) in policies {
+        let route = json!({ "hash_policy": [policy] });
+        let (_mosn, port) = start(&hosts, route, json!({ "lb_type": "LB_MAGLEV" }));
+        let mut seen = HashSet::new();
+        for key in 0..20 {
+            let first = ask(port, key);
+            for _ in 0..3 {
+                assert_eq!(ask(port, key), first, "{policy}: key {key} moved");
+            }
+            seen.insert(first);
+        }
+        assert_eq!(seen.len(), 2, "{policy}: 20 keys all on one host");
+    }
+}
+
+#[test]
+fn weighted_round_robin_follows_the_weights() {
+    let nginxes = [Nginx::start(), Nginx::start()];
+    let hosts = nginx_hosts(&nginxes);
+    let weighted = json!({ "lb_type": "LB_WEIGHTED_ROUNDROBIN",
+        "hosts": [{ "address": hosts[0], "weight": 3 }, { "address": hosts[1], "weight": 1 }] });
+    let (_mosn, port) = start(&hosts, json!({}), weighted);
+    let picks: Vec<String> = (0..8).map(|_| whoami(port, &[])).collect();
+    let on_first = picks
+        .iter()
+        .filter(|p| **p == nginxes[0].port.to_string())
+        .count();
+    assert_eq!(on_first, 6, "weights 3:1: {picks:?}");
+}
+
+#[test]
+fn a_strict_dns_cluster_reaches_its_host_by_name() {
+    let nginx = Nginx::start();
+    let hosts = [format!("localhost:{}", nginx.port)];
+    // localhost may resolve to ::1 as well, where nginx does not listen: each address is a
+    // host, and a refused connect is tried again on the other.
+    let retry = json!({ "retry_policy": { "retry_on": true, "num_retries": 1 } });
+    let dns = json!({ "type": "STRICT_DNS", "dns_refresh_rate": "1s" });
+    let (_mosn, port) = start(&hosts, retry, dns);
+    for _ in 0..5 {
+        assert_eq!(whoami(port, &[]), nginx.port.to_string());
+    }
+    // A refresh later, the hosts it found are still there.
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(whoami(port, &[]), nginx.port.to_string());
+}
