@@ -87,6 +87,30 @@ fn least_request_keeps_new_requests_off_a_host_busy_with_one() {
     assert_eq!(picks, expected, "a request went to the busy host");
 }
 
+#[test]
+fn peak_ewma_turns_away_from_a_host_whose_tries_time_out() {
+    // A host that answers in 100 ms, slower than the 30 ms a host not measured yet counts:
+    // the silent host looks the faster one until its timeouts are counted.
+    let dir = tempfile::tempdir().unwrap();
+    let answer = dir.path().join("answer");
+    std::fs::write(&answer, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nslow").unwrap();
+    let (_slow, slow) = socat(&format!("SYSTEM:sleep 0.1; cat {}", answer.display()), true);
+    let (_sleeper, silent) = socat("EXEC:sleep 10", true);
+    let hosts = [format!("127.0.0.1:{silent}"), format!("127.0.0.1:{slow}")];
+    let route = json!({ "timeout": "300ms" });
+    let (_mosn, port) = start(&hosts, route, json!({ "lb_type": "LB_PEAK_EWMA" }));
+    let url = format!("http://127.0.0.1:{port}/");
+    let statuses: Vec<String> = (0..6)
+        .map(|_| {
+            let (_, out) = curl(&["-o", "/dev/null", "-w", "%{http_code}", &url]);
+            String::from_utf8_lossy(&out).into_owned()
+        })
+        .collect();
+    // At most the first try on the silent host times out (504); then its 300 ms count.
+    let answered = statuses.iter().filter(|s| *s == "200").count();
+    assert!(answered >= 5, "{statuses:?}");
+}
+
 /// Asks the proxy on a port for a key (by its number): the port of the host that answered.
 type Ask = fn(u16, usize) -> String;
 

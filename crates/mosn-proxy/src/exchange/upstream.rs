@@ -394,11 +394,15 @@ impl Exchange<'_> {
                 }
             },
         };
+        // A try that timed out took at least that long. Counting it keeps a host that never
+        // answers from looking like one not measured yet (LB_PEAK_EWMA).
+        if matches!(result, Ok(Ok(_)) | Err(_))
+            && let (Some(host), Some(sent)) = (&self.host, self.try_started)
+        {
+            host.latency.observe(sent.elapsed());
+        }
         if let Ok(Ok(head)) = result {
             self.record.response_received = self.elapsed_for_log();
-            if let (Some(host), Some(sent)) = (&self.host, self.try_started) {
-                host.latency.observe(sent.elapsed());
-            }
             self.record.status = head.status;
             self.response = Some(head);
             return Ok(());
