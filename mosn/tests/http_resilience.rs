@@ -153,18 +153,29 @@ fn a_try_that_times_out_is_retried_within_retry_timeout() {
 }
 
 #[test]
-fn max_requests_overflow_is_answered_503() {
+fn a_full_max_requests_or_max_connections_breaker_is_answered_503() {
     let (_sleeper, silent) = socat("EXEC:sleep 10", true);
-    let breakers = json!({ "circuit_breakers": [{ "max_requests": 1 }] });
-    let (_mosn, port) = start(&[format!("127.0.0.1:{silent}")], json!({}), breakers);
-    let slow = std::thread::spawn(move || get(port));
-    std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(get(port), 503, "the second request overflows");
-    assert_eq!(
-        slow.join().unwrap(),
-        504,
-        "the first one times out after the route's 2s"
-    );
+    let nginx = Nginx::start();
+    for breaker in ["max_requests", "max_connections"] {
+        let breakers = json!({ "circuit_breakers": [{ breaker: 1 }] });
+        let (_mosn, port) = start(
+            &[format!("127.0.0.1:{silent}")],
+            json!({}),
+            breakers.clone(),
+        );
+        let slow = std::thread::spawn(move || get(port));
+        std::thread::sleep(Duration::from_millis(300));
+        assert_eq!(get(port), 503, "{breaker}: the second request overflows");
+        assert_eq!(
+            slow.join().unwrap(),
+            504,
+            "{breaker}: the first one times out after the route's 2s"
+        );
+        // One request at a time fits: with max_connections, on the one pooled connection.
+        let (_mosn, port) = start(&[format!("127.0.0.1:{}", nginx.port)], json!({}), breakers);
+        let statuses: Vec<u16> = (0..5).map(|_| get(port)).collect();
+        assert_eq!(statuses, [200; 5], "{breaker}");
+    }
 }
 
 #[test]

@@ -1,4 +1,5 @@
-//! The load balancers, hash policies and STRICT_DNS clusters through the real binary: curl in
+//! Where requests go, through the real binary: the cluster a route picks (`cluster_header`,
+//! `weighted_clusters`), the load balancers and hash policies, STRICT_DNS clusters. curl in
 //! front, nginx and socat behind.
 
 mod common;
@@ -23,6 +24,58 @@ fn whoami(port: u16, args: &[&str]) -> String {
     let mut all = vec![url.as_str()];
     all.extend(args);
     String::from_utf8_lossy(&curl(&all).1).into_owned()
+}
+
+/// A proxy (HTTP/1.1) whose `/` route is `action`, with a cluster named `a`, `b`, ... of one
+/// host for each of `nginxes`.
+fn start_routing(action: Value, nginxes: &[Nginx]) -> (Mosn, u16) {
+    let port = free_port();
+    let clusters: Vec<Value> = nginxes
+        .iter()
+        .zip(["a", "b", "c"])
+        .map(|(nginx, name)| cluster(name, &[format!("127.0.0.1:{}", nginx.port)]))
+        .collect();
+    let listeners = json!([http_listener("http", port, "main")]);
+    let mut config = config(listeners, json!(clusters), free_port());
+    config["servers"][0]["routers"] = json!([router_all("main", action)]);
+    (Mosn::start(&config, port), port)
+}
+
+#[test]
+fn cluster_header_names_the_cluster_and_a_missing_or_unknown_one_is_503() {
+    let nginxes = [Nginx::start(), Nginx::start()];
+    let (_mosn, port) = start_routing(json!({ "cluster_header": "x-cluster" }), &nginxes);
+    assert_eq!(
+        whoami(port, &["-H", "x-cluster: a"]),
+        nginxes[0].port.to_string()
+    );
+    assert_eq!(
+        whoami(port, &["-H", "x-cluster: b"]),
+        nginxes[1].port.to_string()
+    );
+    let url = format!("http://127.0.0.1:{port}/whoami");
+    for header in ["x-cluster: nope", "x-other: a"] {
+        let (_, out) = curl(&["-o", "/dev/null", "-w", "%{http_code}", "-H", header, &url]);
+        assert_eq!(out, b"503", "{header}");
+    }
+}
+
+#[test]
+fn weighted_clusters_pick_by_weight_and_never_a_zero_weight() {
+    let nginxes = [Nginx::start(), Nginx::start(), Nginx::start()];
+    let weighted = |weights: [u32; 3]| {
+        let clusters: Vec<Value> = ["a", "b", "c"]
+            .iter()
+            .zip(weights)
+            .map(|(name, weight)| json!({ "cluster": { "name": name, "weight": weight } }))
+            .collect();
+        json!({ "weighted_clusters": clusters })
+    };
+    let (_mosn, port) = start_routing(weighted([1, 1, 0]), &nginxes);
+    let picks: HashSet<String> = (0..30).map(|_| whoami(port, &[])).collect();
+    let expected: HashSet<String> = nginxes[..2].iter().map(|n| n.port.to_string()).collect();
+    // Missing one of the two in 30 draws has a chance of 2 × (1/2)^30.
+    assert_eq!(picks, expected);
 }
 
 fn nginx_hosts(nginxes: &[Nginx]) -> Vec<String> {

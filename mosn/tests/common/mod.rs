@@ -409,8 +409,6 @@ pub fn proxy_to_backend(
         .as_object_mut()
         .unwrap()
         .extend(route.as_object().cloned().unwrap_or_default());
-    let router = serde_json::json!({ "router_config_name": "main", "virtual_hosts": [{ "name": "all", "domains": ["*"],
-        "routers": [{ "match": { "prefix": "/" }, "route": action }] }] });
     let mut backend = cluster("backend", hosts);
     backend
         .as_object_mut()
@@ -421,8 +419,14 @@ pub fn proxy_to_backend(
         serde_json::json!([backend]),
         free_port(),
     );
-    config["servers"][0]["routers"] = serde_json::json!([router]);
+    config["servers"][0]["routers"] = serde_json::json!([router_all("main", action)]);
     config
+}
+
+/// A router named `name` that sends every request to the route `action`.
+pub fn router_all(name: &str, action: Value) -> Value {
+    serde_json::json!({ "router_config_name": name, "virtual_hosts": [{ "name": "all", "domains": ["*"],
+        "routers": [{ "match": { "prefix": "/" }, "route": action }] }] })
 }
 
 /// `curl -s` with the given arguments; returns (status, stdout).
