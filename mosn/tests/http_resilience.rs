@@ -1,5 +1,6 @@
-//! Retries and circuit breakers of the HTTP proxy, against nginx and socat backends; the
-//! retry tests run with HTTP/1.1 on both sides, then with HTTP/2 (h2c) on both sides.
+//! Retries, circuit breakers, mirrors and upstream connection reuse of the HTTP proxy, against
+//! nginx and socat backends; the retry tests run with HTTP/1.1 on both sides, then with HTTP/2
+//! (h2c) on both sides.
 
 mod common;
 
@@ -220,11 +221,7 @@ fn requests_are_mirrored_with_their_bodies() {
 /// each with the number of the connection it came on.
 #[test]
 fn max_request_per_conn_caps_the_requests_an_upstream_connection_carries() {
-    let port = free_port();
-    let _nginx = Nginx::start_with(&format!(
-        "server {{ listen 127.0.0.1:{port}; location / {{ return 200 \"$connection\\n\"; }} }}"
-    ));
-    wait_for_port(port);
+    let (_nginx, port) = nginx_naming_connections();
     for (cluster_extra, connections) in [(json!({}), 1), (json!({ "max_request_per_conn": 2 }), 3)]
     {
         let (_mosn, proxy) = start(&[format!("127.0.0.1:{port}")], json!({}), cluster_extra);
@@ -235,4 +232,28 @@ fn max_request_per_conn_caps_the_requests_an_upstream_connection_carries() {
         assert_eq!(answers.lines().count(), 6, "{answers}");
         assert_eq!(seen.len(), connections, "{answers}");
     }
+}
+
+/// An nginx that answers each request with the serial number of the connection it came on;
+/// and its port.
+fn nginx_naming_connections() -> (Nginx, u16) {
+    let port = free_port();
+    let nginx = Nginx::start_with(&format!(
+        "server {{ listen 127.0.0.1:{port}; location / {{ return 200 \"$connection\\n\"; }} }}"
+    ));
+    wait_for_port(port);
+    (nginx, port)
+}
+
+#[test]
+fn a_pooled_connection_idle_past_the_cluster_idle_timeout_is_not_used_again() {
+    let (_nginx, port) = nginx_naming_connections();
+    let idle = json!({ "idle_timeout": "300ms" });
+    let (_mosn, proxy) = start(&[format!("127.0.0.1:{port}")], json!({}), idle);
+    let url = format!("http://127.0.0.1:{proxy}/");
+    let connection = || String::from_utf8_lossy(&curl(&[&url]).1).into_owned();
+    let first = connection();
+    assert_eq!(connection(), first, "not reused while fresh");
+    std::thread::sleep(Duration::from_millis(700));
+    assert_ne!(connection(), first, "reused after its idle timeout");
 }
