@@ -1,7 +1,9 @@
 //! A peak-sensitive moving average of response latency (as in Finagle and linkerd): a slower
-//! response counts at once, a faster one pulls the average down gradually.
+//! response counts at once, a faster one pulls the average down gradually, and while no
+//! response comes the average decays toward zero, so that a host once slow is tried again
+//! rather than shunned for good.
 
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 /// How far back the average looks.
@@ -12,34 +14,92 @@ const UNKNOWN: f64 = 30_000.0;
 
 #[derive(Debug, Default)]
 pub struct Ewma {
+    /// The average in microseconds, as of when it was last brought up to date.
     state: Mutex<Option<(f64, Instant)>>,
 }
 
 impl Ewma {
     /// The average in microseconds; a default before the first response.
     pub fn get(&self) -> f64 {
-        let state = self
-            .state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        state.map_or(UNKNOWN, |(value, _)| value)
+        self.get_at(Instant::now())
     }
 
     pub fn observe(&self, latency: Duration) {
+        self.observe_at(latency, Instant::now());
+    }
+
+    /// As linkerd reads it: the time since the last update counts as a response that took no
+    /// time.
+    fn get_at(&self, now: Instant) -> f64 {
+        let mut state = self.state();
+        let Some((value, at)) = *state else {
+            return UNKNOWN;
+        };
+        let decayed = value * weight(now.saturating_duration_since(at));
+        *state = Some((decayed, now));
+        decayed
+    }
+
+    fn observe_at(&self, latency: Duration, now: Instant) {
         let sample = latency.as_secs_f64() * 1e6;
-        let now = Instant::now();
-        let mut state = self
-            .state
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut state = self.state();
         let value = match *state {
             None => sample,
             Some((value, _)) if sample > value => sample,
             Some((value, at)) => {
-                let weight = (-(now - at).as_secs_f64() / DECAY.as_secs_f64()).exp();
+                let weight = weight(now.saturating_duration_since(at));
                 value * weight + sample * (1.0 - weight)
             }
         };
         *state = Some((value, now));
+    }
+
+    fn state(&self) -> MutexGuard<'_, Option<(f64, Instant)>> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// How much of the average is kept after `elapsed`.
+fn weight(elapsed: Duration) -> f64 {
+    (-elapsed.as_secs_f64() / DECAY.as_secs_f64()).exp()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MS: f64 = 1_000.0;
+
+    #[test]
+    fn a_host_not_heard_from_counts_the_default() {
+        assert_eq!(Ewma::default().get(), UNKNOWN);
+    }
+
+    #[test]
+    fn a_slower_answer_counts_at_once_and_a_faster_one_gradually() {
+        let ewma = Ewma::default();
+        let start = Instant::now();
+        ewma.observe_at(Duration::from_millis(5), start);
+        ewma.observe_at(Duration::from_millis(50), start);
+        assert_eq!(ewma.get_at(start), 50.0 * MS);
+        // One second later, a 5 ms answer moves the average 1 - e^-0.1 of the way: 45.72 ms.
+        let later = start + Duration::from_secs(1);
+        ewma.observe_at(Duration::from_millis(5), later);
+        let average = ewma.get_at(later);
+        assert!((45_717.0..45_719.0).contains(&average), "{average}");
+    }
+
+    #[test]
+    fn without_answers_the_average_decays_toward_zero() {
+        let ewma = Ewma::default();
+        let start = Instant::now();
+        ewma.observe_at(Duration::from_secs(2), start);
+        // Three decay periods: e^-3 of it is left, about 100 ms.
+        let later = ewma.get_at(start + 3 * DECAY);
+        assert!((99.0 * MS..100.0 * MS).contains(&later), "{later}");
+        // Read again at the same moment, it stays.
+        assert_eq!(ewma.get_at(start + 3 * DECAY), later);
     }
 }
