@@ -146,7 +146,8 @@ pub fn run(loaded: Loaded, config_path: Option<&Path>, args: &StartArgs) -> Resu
             tokio::spawn(mosn_admin::serve(socket, Arc::clone(&context)));
         }
         for cluster in prepared.clusters.all() {
-            tokio::spawn(cluster.keep_dns_fresh());
+            tokio::spawn(Arc::clone(&cluster).keep_dns_fresh());
+            tokio::spawn(cluster.close_idle_connections());
         }
         let certificates = certificates::watcher(&prepared);
         tokio::spawn(certificates::poll(Arc::clone(&certificates)));

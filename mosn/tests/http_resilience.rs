@@ -26,11 +26,14 @@ impl Http {
 
     /// nginx's address for this version.
     fn nginx(self, nginx: &Nginx) -> String {
-        let port = match self {
+        format!("127.0.0.1:{}", self.nginx_port(nginx))
+    }
+
+    fn nginx_port(self, nginx: &Nginx) -> u16 {
+        match self {
             Http::V1 => nginx.port,
             Http::V2 => nginx.h2_port,
-        };
-        format!("127.0.0.1:{port}")
+        }
     }
 
     /// What follows the address in an nginx `listen` directive.
@@ -246,14 +249,38 @@ fn nginx_naming_connections() -> (Nginx, u16) {
 }
 
 #[test]
-fn a_pooled_connection_idle_past_the_cluster_idle_timeout_is_not_used_again() {
-    let (_nginx, port) = nginx_naming_connections();
-    let idle = json!({ "idle_timeout": "300ms" });
-    let (_mosn, proxy) = start(&[format!("127.0.0.1:{port}")], json!({}), idle);
-    let url = format!("http://127.0.0.1:{proxy}/");
-    let connection = || String::from_utf8_lossy(&curl(&[&url]).1).into_owned();
-    let first = connection();
-    assert_eq!(connection(), first, "not reused while fresh");
-    std::thread::sleep(Duration::from_millis(700));
-    assert_ne!(connection(), first, "reused after its idle timeout");
+fn a_pooled_connection_idle_past_the_cluster_idle_timeout_is_closed() {
+    for http in [Http::V1, Http::V2] {
+        let nginx = Nginx::start();
+        let idle = json!({ "idle_timeout": "300ms" });
+        let (_mosn, port) = start_speaking(http, &[http.nginx(&nginx)], json!({}), idle);
+        let upstream = http.nginx_port(&nginx);
+        assert_eq!(
+            [get_speaking(http, port), get_speaking(http, port)],
+            [200; 2]
+        );
+        assert_eq!(
+            connections_to(upstream),
+            1,
+            "{http:?}: one connection, reused"
+        );
+        // Closed as it waits, with no request to the host to find it expired.
+        assert!(
+            within_5s(|| connections_to(upstream) == 0),
+            "{http:?}: still open past its idle timeout"
+        );
+        assert_eq!(get_speaking(http, port), 200, "{http:?}");
+    }
+}
+
+/// Established TCP connections to 127.0.0.1:`port` (/proc/net/tcp).
+fn connections_to(port: u16) -> usize {
+    let table = std::fs::read_to_string("/proc/net/tcp").unwrap();
+    let remote = format!("0100007F:{port:04X}");
+    table
+        .lines()
+        .skip(1)
+        .map(|line| line.split_whitespace().collect::<Vec<_>>())
+        .filter(|fields| fields.get(2) == Some(&remote.as_str()) && fields.get(3) == Some(&"01"))
+        .count()
 }

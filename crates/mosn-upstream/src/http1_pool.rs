@@ -2,7 +2,7 @@
 //! out: one the server has closed (or that holds bytes nobody asked for) is dropped, never used
 //! (MOSN issue #2368).
 
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use mosn_net::Stream;
@@ -38,13 +38,9 @@ pub struct Pooled {
 impl Http1Pool {
     /// An idle connection that is still open and not older than `idle_timeout`.
     pub fn take(&self, idle_timeout: Option<Duration>) -> Option<Pooled> {
-        let mut idle = self
-            .idle
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        // Expired connections close, wherever they are in the stack, and give their slots back.
+        let mut idle = self.idle();
         if let Some(limit) = idle_timeout {
-            idle.retain(|c| c.since.elapsed() < limit);
+            close_expired(&mut idle, limit);
         }
         while let Some(candidate) = idle.pop() {
             if candidate.stream.is_idle_and_open() {
@@ -58,12 +54,14 @@ impl Http1Pool {
         None
     }
 
+    /// Closes the connections idle for `limit` or longer.
+    pub fn close_expired(&self, limit: Duration) {
+        close_expired(&mut self.idle(), limit);
+    }
+
     /// Returns a connection whose last exchange ended cleanly.
     pub fn put(&self, pooled: Pooled) {
-        let mut idle = self
-            .idle
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut idle = self.idle();
         if idle.len() < MAX_IDLE {
             idle.push(Idle {
                 stream: pooled.stream,
@@ -73,4 +71,15 @@ impl Http1Pool {
             });
         }
     }
+
+    fn idle(&self) -> MutexGuard<'_, Vec<Idle>> {
+        self.idle
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// Expired connections close, wherever they are in the stack, and give their slots back.
+fn close_expired(idle: &mut Vec<Idle>, limit: Duration) {
+    idle.retain(|c| c.since.elapsed() < limit);
 }

@@ -109,6 +109,11 @@ impl Http2Connection {
         }))
     }
 
+    /// Whether the connection has had no stream for `limit` or longer.
+    fn idle_for(&self, limit: Duration) -> bool {
+        self.streams.load(Ordering::Relaxed) == 0 && lock(&self.last_used).elapsed() >= limit
+    }
+
     fn has_room(&self) -> bool {
         let limit = self.send.current_max_send_streams();
         !self.closed.load(Ordering::Relaxed)
@@ -137,11 +142,16 @@ impl Http2Pool {
     pub fn take(&self, idle_timeout: Option<Duration>) -> Option<Http2Stream> {
         let mut open = lock(&self.open);
         open.retain(|c| {
-            let idle = c.streams.load(Ordering::Relaxed) == 0
-                && idle_timeout.is_some_and(|limit| lock(&c.last_used).elapsed() >= limit);
-            !c.closed.load(Ordering::Relaxed) && !idle
+            !c.closed.load(Ordering::Relaxed)
+                && !idle_timeout.is_some_and(|limit| c.idle_for(limit))
         });
         open.iter().find(|c| c.has_room()).map(lease)
+    }
+
+    /// Lets go of the connections without a stream for `limit` or longer: each closes once the
+    /// last hold on it is gone.
+    pub fn close_expired(&self, limit: Duration) {
+        lock(&self.open).retain(|c| !c.idle_for(limit));
     }
 
     /// Lets other requests use the connection `stream` is on, once `stream` has gone first.

@@ -6,6 +6,7 @@ pub mod ewma;
 pub mod host;
 pub mod http1_pool;
 pub mod http2_pool;
+mod idle;
 pub mod lb;
 pub mod manager;
 pub mod resources;
