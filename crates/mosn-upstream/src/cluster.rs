@@ -1,5 +1,7 @@
 //! A cluster: its hosts, its load balancer, and connecting to one of its hosts.
 
+use std::io;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -192,11 +194,10 @@ impl Cluster {
                 UpstreamAddress::Ip(addr) => Stream::connect(*addr).await,
                 UpstreamAddress::Unix(path) => Stream::connect_unix(path).await,
                 UpstreamAddress::Name { name, port } => {
-                    let mut found = tokio::net::lookup_host((name.as_str(), *port)).await?;
-                    let addr = found
-                        .next()
-                        .ok_or_else(|| std::io::Error::other(format!("{name} has no address")))?;
-                    Stream::connect(addr).await
+                    let found = tokio::net::lookup_host((name.as_str(), *port)).await?;
+                    connect_first(found).await.map_err(|err| {
+                        err.unwrap_or_else(|| io::Error::other(format!("{name} has no address")))
+                    })
                 }
             }
         };
@@ -268,4 +269,48 @@ fn tls(
         return None;
     }
     ClientContext::from_config(own, &own_path, diags).map(Arc::new)
+}
+
+/// The first of `addrs` that takes the connection, tried in turn, as Go's dialer tries a name's
+/// addresses: `localhost` may resolve to `::1` first, and a server listening on 127.0.0.1 only
+/// must still be reached (MOSN reaches it). The last error when none does; `None` when there
+/// was no address.
+async fn connect_first(
+    addrs: impl Iterator<Item = SocketAddr>,
+) -> Result<Stream, Option<io::Error>> {
+    let mut last = None;
+    for addr in addrs {
+        match Stream::connect(addr).await {
+            Ok(stream) => return Ok(stream),
+            Err(err) => last = Some(err),
+        }
+    }
+    Err(last)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn each_address_is_tried_until_one_connects() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let open = listener.local_addr().unwrap();
+        // A port that was just free: nothing listens there.
+        let closed = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let stream = connect_first([closed, open].into_iter()).await.unwrap();
+        assert!(matches!(stream.peer_addr().unwrap(), mosn_net::Address::Ip(peer) if peer == open));
+        let refused = connect_first([closed].into_iter()).await.err().unwrap();
+        assert_eq!(refused.unwrap().kind(), io::ErrorKind::ConnectionRefused);
+        assert!(
+            connect_first(std::iter::empty())
+                .await
+                .err()
+                .unwrap()
+                .is_none()
+        );
+    }
 }
