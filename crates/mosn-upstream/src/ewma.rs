@@ -12,14 +12,25 @@ const DECAY: Duration = Duration::from_secs(10);
 /// host never heard from does not look like the fastest.
 const UNKNOWN: f64 = 30_000.0;
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Ewma {
-    /// The average in microseconds, as of when it was last brought up to date.
-    state: Mutex<Option<(f64, Instant)>>,
+    /// The average in microseconds, as of when it was last brought up to date; `UNKNOWN` as of
+    /// when the host was made, until its first answer.
+    state: Mutex<(f64, Instant)>,
+}
+
+/// The default decays like any average: a host added while the others answer fast is drawn
+/// once it has decayed below theirs, rather than never (tower's and linkerd's start).
+impl Default for Ewma {
+    fn default() -> Ewma {
+        Ewma {
+            state: Mutex::new((UNKNOWN, Instant::now())),
+        }
+    }
 }
 
 impl Ewma {
-    /// The average in microseconds; a default before the first response.
+    /// The average in microseconds; before the first response, the default, decayed.
     pub fn get(&self) -> f64 {
         self.get_at(Instant::now())
     }
@@ -32,29 +43,27 @@ impl Ewma {
     /// time.
     fn get_at(&self, now: Instant) -> f64 {
         let mut state = self.state();
-        let Some((value, at)) = *state else {
-            return UNKNOWN;
-        };
+        let (value, at) = *state;
         let decayed = value * weight(now.saturating_duration_since(at));
-        *state = Some((decayed, now));
+        *state = (decayed, now);
         decayed
     }
 
     fn observe_at(&self, latency: Duration, now: Instant) {
         let sample = latency.as_secs_f64() * 1e6;
         let mut state = self.state();
-        let value = match *state {
-            None => sample,
-            Some((value, _)) if sample > value => sample,
-            Some((value, at)) => {
+        let (value, at) = *state;
+        let value = match sample > value {
+            true => sample,
+            false => {
                 let weight = weight(now.saturating_duration_since(at));
                 value * weight + sample * (1.0 - weight)
             }
         };
-        *state = Some((value, now));
+        *state = (value, now);
     }
 
-    fn state(&self) -> MutexGuard<'_, Option<(f64, Instant)>> {
+    fn state(&self) -> MutexGuard<'_, (f64, Instant)> {
         self.state
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -73,16 +82,24 @@ mod tests {
     const MS: f64 = 1_000.0;
 
     #[test]
-    fn a_host_not_heard_from_counts_the_default() {
-        assert_eq!(Ewma::default().get(), UNKNOWN);
+    fn a_host_not_heard_from_counts_the_default_which_decays_too() {
+        let start = Instant::now();
+        let ewma = Ewma::default();
+        let now = ewma.get_at(start);
+        assert!((29_999.0..=UNKNOWN).contains(&now), "{now}");
+        // Three decay periods on: e^-3 of 30 ms.
+        let later = ewma.get_at(start + 3 * DECAY);
+        assert!((1_490.0..1_500.0).contains(&later), "{later}");
     }
 
     #[test]
     fn a_slower_answer_counts_at_once_and_a_faster_one_gradually() {
         let ewma = Ewma::default();
         let start = Instant::now();
-        ewma.observe_at(Duration::from_millis(5), start);
+        // The first answer is faster than the default: it pulls it down gradually too.
         ewma.observe_at(Duration::from_millis(50), start);
+        assert_eq!(ewma.get_at(start), 50.0 * MS);
+        ewma.observe_at(Duration::from_millis(5), start);
         assert_eq!(ewma.get_at(start), 50.0 * MS);
         // One second later, a 5 ms answer moves the average 1 - e^-0.1 of the way: 45.72 ms.
         let later = start + Duration::from_secs(1);
