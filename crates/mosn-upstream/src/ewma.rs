@@ -53,12 +53,11 @@ impl Ewma {
         let sample = latency.as_secs_f64() * 1e6;
         let mut state = self.state();
         let (value, at) = *state;
-        let value = match sample > value {
-            true => sample,
-            false => {
-                let weight = weight(now.saturating_duration_since(at));
-                value * weight + sample * (1.0 - weight)
-            }
+        let value = if sample > value {
+            sample
+        } else {
+            let weight = weight(now.saturating_duration_since(at));
+            value * weight + sample * (1.0 - weight)
         };
         *state = (value, now);
     }
@@ -96,9 +95,10 @@ mod tests {
     fn a_slower_answer_counts_at_once_and_a_faster_one_gradually() {
         let ewma = Ewma::default();
         let start = Instant::now();
-        // The first answer is faster than the default: it pulls it down gradually too.
+        // 50 ms, slower than the 30 ms default: counted at once.
         ewma.observe_at(Duration::from_millis(50), start);
         assert_eq!(ewma.get_at(start), 50.0 * MS);
+        // 5 ms at the same moment: no time has passed for it to pull the average down.
         ewma.observe_at(Duration::from_millis(5), start);
         assert_eq!(ewma.get_at(start), 50.0 * MS);
         // One second later, a 5 ms answer moves the average 1 - e^-0.1 of the way: 45.72 ms.
