@@ -192,7 +192,12 @@ fn sigusr1_reopens_a_rotated_log_file() {
     let (port, admin) = (free_port(), free_port());
     let mosn = Mosn::start(&proxy_to(&nginx, port, admin), admin);
     let log = mosn.dir.logs().join("mosn.log");
-    assert!(mosn.log().contains("started"), "{}", mosn.log());
+    // The admin port answers a moment before the line is written: waited for, not raced.
+    assert!(
+        within_5s(|| mosn.log().contains("started")),
+        "{}",
+        mosn.log()
+    );
     let rotated = mosn.dir.logs().join("mosn.log.1");
     std::fs::rename(&log, &rotated).unwrap();
     mosn.process.signal(libc::SIGUSR1);
