@@ -5,9 +5,8 @@
 mod common;
 
 use std::io::Write;
-use std::net::TcpListener;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use common::h2_frames::*;
@@ -68,28 +67,13 @@ impl Target {
     }
 }
 
-/// An upstream that accepts connections and never answers, counting them: each stream the
-/// proxy starts costs one, since a cancelled HTTP/1.1 request takes its connection with it.
-fn black_hole() -> (u16, Arc<AtomicUsize>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let accepted = Arc::new(AtomicUsize::new(0));
-    let count = Arc::clone(&accepted);
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for connection in listener.incoming().flatten() {
-            count.fetch_add(1, Ordering::Relaxed);
-            held.push(connection);
-        }
-    });
-    (port, accepted)
-}
-
 /// Rapid reset, paced: each batch opens 100 streams and resets the 100 of the batch before,
 /// once the proxy has started their upstream requests, so that no reset finds its stream still
 /// waiting to be accepted (`h2` refuses those itself).
 #[test]
 fn a_client_resetting_its_streams_before_their_answer_is_cut_off() {
+    // Each stream the proxy starts costs the black hole a connection: a cancelled HTTP/1.1
+    // request takes its connection with it.
     let (upstream, upstream_connections) = black_hole();
     let (mosn, port) = start_proxy(upstream);
     let rss_before = rss_kib(mosn.process.pid());
