@@ -4,6 +4,7 @@
 
 mod common;
 
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use common::*;
@@ -158,9 +159,9 @@ fn a_try_that_times_out_is_retried_within_retry_timeout() {
 
 #[test]
 fn a_full_max_requests_or_max_connections_breaker_is_answered_503() {
-    let (_sleeper, silent) = socat("EXEC:sleep 10", true);
     let nginx = Nginx::start();
     for breaker in ["max_requests", "max_connections"] {
+        let (silent, reached) = black_hole();
         let breakers = json!({ "circuit_breakers": [{ breaker: 1 }] });
         let (_mosn, port) = start(
             &[format!("127.0.0.1:{silent}")],
@@ -168,7 +169,8 @@ fn a_full_max_requests_or_max_connections_breaker_is_answered_503() {
             breakers.clone(),
         );
         let slow = std::thread::spawn(move || get(port));
-        std::thread::sleep(Duration::from_millis(300));
+        // The first request holds its slot once it has reached the silent host.
+        assert!(within_5s(|| reached.load(Ordering::Relaxed) > 0));
         assert_eq!(get(port), 503, "{breaker}: the second request overflows");
         assert_eq!(
             slow.join().unwrap(),
