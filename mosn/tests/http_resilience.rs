@@ -185,6 +185,72 @@ fn a_full_max_requests_or_max_connections_breaker_is_answered_503() {
 }
 
 #[test]
+fn a_full_max_pending_requests_breaker_is_answered_503_at_once() {
+    let (_listener, unanswered) = never_connecting();
+    let cluster =
+        json!({ "connect_timeout": "3s", "circuit_breakers": [{ "max_pending_requests": 1 }] });
+    let (_mosn, port) = start(&[format!("127.0.0.1:{unanswered}")], json!({}), cluster);
+    let waiting = std::thread::spawn(move || get(port));
+    // The first request holds the one slot while its connect waits.
+    assert!(within_5s(|| sockets_to(unanswered, SYN_SENT) == 1));
+    let started = std::time::Instant::now();
+    assert_eq!(get(port), 503, "the second request overflows");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "the second request waited {:?}: it made a connect of its own",
+        started.elapsed()
+    );
+    assert_eq!(waiting.join().unwrap(), 503, "the first connect times out");
+}
+
+#[test]
+fn a_full_max_retries_breaker_lets_the_failed_try_answer() {
+    // Round robin from the first host: the first request's connect is refused, its retry
+    // waits on the silent host; the second request's connect is refused too.
+    let (silent, reached) = black_hole();
+    let hosts = [
+        format!("127.0.0.1:{}", free_port()),
+        format!("127.0.0.1:{silent}"),
+    ];
+    let retry = json!({ "retry_policy": { "retry_on": true, "num_retries": 1 } });
+    let breaker = json!({ "circuit_breakers": [{ "max_retries": 1 }] });
+    let (_mosn, port) = start(&hosts, retry, breaker);
+    let retrying = std::thread::spawn(move || get(port));
+    assert!(within_5s(|| reached.load(Ordering::Relaxed) == 1));
+    assert_eq!(
+        get(port),
+        503,
+        "the second request is not retried while the first one is"
+    );
+    assert_eq!(reached.load(Ordering::Relaxed), 1);
+    assert_eq!(
+        retrying.join().unwrap(),
+        504,
+        "the retry times out after the route's 2s"
+    );
+}
+
+/// A port on which connects never complete: its listener's accept queue is full and nobody
+/// accepts, so the kernel drops every SYN. Keep the returned socket and connection alive.
+fn never_connecting() -> ((socket2::Socket, std::net::TcpStream), u16) {
+    use socket2::{Domain, Socket, Type};
+    let listener = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    listener
+        .bind(
+            &"127.0.0.1:0"
+                .parse::<std::net::SocketAddr>()
+                .unwrap()
+                .into(),
+        )
+        .unwrap();
+    // A backlog of 0 queues one connection; this one fills it.
+    listener.listen(0).unwrap();
+    let port = listener.local_addr().unwrap().as_socket().unwrap().port();
+    let filler = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    ((listener, filler), port)
+}
+
+#[test]
 fn requests_are_mirrored_with_their_bodies() {
     let (main, shadow) = (Nginx::start(), Nginx::start());
     let port = free_port();
@@ -262,27 +328,31 @@ fn a_pooled_connection_idle_past_the_cluster_idle_timeout_is_closed() {
             [200; 2]
         );
         assert_eq!(
-            connections_to(upstream),
+            sockets_to(upstream, ESTABLISHED),
             1,
             "{http:?}: one connection, reused"
         );
         // Closed as it waits, with no request to the host to find it expired.
         assert!(
-            within_5s(|| connections_to(upstream) == 0),
+            within_5s(|| sockets_to(upstream, ESTABLISHED) == 0),
             "{http:?}: still open past its idle timeout"
         );
         assert_eq!(get_speaking(http, port), 200, "{http:?}");
     }
 }
 
-/// Established TCP connections to 127.0.0.1:`port` (/proc/net/tcp).
-fn connections_to(port: u16) -> usize {
+/// TCP states as /proc/net/tcp writes them.
+const ESTABLISHED: &str = "01";
+const SYN_SENT: &str = "02";
+
+/// TCP sockets in `state` whose peer is 127.0.0.1:`port` (/proc/net/tcp).
+fn sockets_to(port: u16, state: &str) -> usize {
     let table = std::fs::read_to_string("/proc/net/tcp").unwrap();
     let remote = format!("0100007F:{port:04X}");
     table
         .lines()
         .skip(1)
         .map(|line| line.split_whitespace().collect::<Vec<_>>())
-        .filter(|fields| fields.get(2) == Some(&remote.as_str()) && fields.get(3) == Some(&"01"))
+        .filter(|fields| fields.get(2) == Some(&remote.as_str()) && fields.get(3) == Some(&state))
         .count()
 }
