@@ -4,6 +4,10 @@
 //! The fields of a parsed head are spans of the bytes it came in (shared with the head, so no
 //! copy, allocation or reference count per field); fields added or changed later are copied
 //! into a buffer of the head's own.
+//!
+//! Most lookups are for fields a head does not have (Transfer-Encoding, Upgrade, the
+//! hop-by-hop ones). A head keeps one bit per name it has held ([`name_bit`]), so such a
+//! lookup usually ends without reading a field.
 
 use std::fmt;
 use std::ops::Range;
@@ -19,6 +23,32 @@ pub struct Headers {
     /// The bytes of fields added since.
     added: Vec<u8>,
     fields: Vec<Field>,
+    /// The [`name_bit`]s of every name added or parsed (removed ones stay): a name whose bit
+    /// is not here is not in `fields`.
+    names: u64,
+}
+
+/// One bit of 64 for a field name, the same for names that are equal ignoring ASCII case.
+/// Names with different bits differ; names with the same bit may not be the same.
+pub const fn name_bit(name: &[u8]) -> u64 {
+    let (first, last) = match name {
+        [] => (0, 0),
+        [first, .., last] | [first @ last] => (*first, *last),
+    };
+    // `| 0x20` makes an ASCII letter lowercase and leaves any byte equal to itself.
+    let mix = (name.len() as u32).wrapping_mul(7) ^ ((first | 0x20) as u32).wrapping_mul(3);
+    1 << ((mix ^ (last | 0x20) as u32) % 64)
+}
+
+/// The [`name_bit`]s of `names`.
+pub const fn name_bits(names: &[&str]) -> u64 {
+    let mut bits = 0;
+    let mut i = 0;
+    while i < names.len() {
+        bits |= name_bit(names[i].as_bytes());
+        i += 1;
+    }
+    bits
 }
 
 #[derive(Clone, Copy)]
@@ -65,21 +95,25 @@ fn text<'a>(wire: &'a [u8], added: &'a [u8], span: Span) -> &'a [u8] {
     &buf[span.range()]
 }
 
-/// The fields httparse found in a buffer, as spans to keep once the buffer is frozen.
-pub(super) struct Parsed(Vec<Field>);
+/// The fields httparse found in a buffer, as spans to keep once the buffer is frozen, and
+/// their names' bits.
+pub(super) struct Parsed(Vec<Field>, u64);
 
 impl Parsed {
     pub(super) fn of(base: &[u8], fields: &[httparse::Header<'_>]) -> Parsed {
         let span = |range: Range<usize>| Span::at(range.start, range.len());
-        Parsed(
-            fields
-                .iter()
-                .map(|f| Field {
+        let mut names = 0;
+        let fields = fields
+            .iter()
+            .map(|f| {
+                names |= name_bit(f.name.as_bytes());
+                Field {
                     name: span(range_in(base, f.name.as_bytes())),
                     value: span(range_in(base, f.value)),
-                })
-                .collect(),
-        )
+                }
+            })
+            .collect();
+        Parsed(fields, names)
     }
 
     /// The fields, as spans of `wire`: the bytes they were parsed from, frozen.
@@ -88,6 +122,7 @@ impl Parsed {
             wire,
             added: Vec::new(),
             fields: self.0,
+            names: self.1,
         }
     }
 }
@@ -107,13 +142,22 @@ impl Headers {
         text(&self.wire, &self.added, span)
     }
 
+    /// Whether a field named like one of `names` ([`name_bits`]) may be here; if not, none is.
+    pub fn may_have_any(&self, names: u64) -> bool {
+        self.names & names != 0
+    }
+
     fn position(&self, name: &str) -> Option<usize> {
+        if !self.may_have_any(name_bit(name.as_bytes())) {
+            return None;
+        }
         self.fields
             .iter()
             .position(|f| self.text(f.name).eq_ignore_ascii_case(name.as_bytes()))
     }
 
     pub fn push(&mut self, name: impl AsRef<[u8]>, value: impl AsRef<[u8]>) {
+        self.names |= name_bit(name.as_ref());
         let name = self.add(name.as_ref());
         let value = self.add(value.as_ref());
         self.fields.push(Field { name, value });
@@ -155,9 +199,14 @@ impl Headers {
     }
 
     pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
-        self.iter()
-            .filter(move |(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
-            .map(|(_, v)| v)
+        let fields = match self.may_have_any(name_bit(name.as_bytes())) {
+            true => &self.fields[..],
+            false => &[],
+        };
+        fields
+            .iter()
+            .filter(move |f| self.text(f.name).eq_ignore_ascii_case(name.as_bytes()))
+            .map(|f| self.text(f.value))
     }
 
     pub fn contains(&self, name: &str) -> bool {
@@ -166,7 +215,9 @@ impl Headers {
 
     /// Removes every field named `name`.
     pub fn remove(&mut self, name: &str) {
-        self.retain(|n, _| !n.eq_ignore_ascii_case(name.as_bytes()));
+        if self.may_have_any(name_bit(name.as_bytes())) {
+            self.retain(|n, _| !n.eq_ignore_ascii_case(name.as_bytes()));
+        }
     }
 
     /// Replaces every field named `name` by one with `value`, in place of the first (whose
@@ -230,6 +281,7 @@ pub struct HeadWriter {
     buf: BytesMut,
     prefix: usize,
     fields: Vec<Field>,
+    names: u64,
 }
 
 impl HeadWriter {
@@ -241,10 +293,12 @@ impl HeadWriter {
             buf,
             prefix: prefix.len(),
             fields: Vec::with_capacity(fields),
+            names: 0,
         }
     }
 
     pub fn push(&mut self, name: &[u8], value: &[u8]) {
+        self.names |= name_bit(name);
         let mut span = |bytes: &[u8]| {
             let span = Span::at(self.buf.len() - self.prefix, bytes.len());
             self.buf.extend_from_slice(bytes);
@@ -267,6 +321,7 @@ impl HeadWriter {
             wire: self.buf.freeze(),
             added: Vec::new(),
             fields: self.fields,
+            names: self.names,
         };
         (prefix, headers)
     }
@@ -343,6 +398,37 @@ mod tests {
             values,
             ["other", "1", "mosn"].map(|v| Bytes::from_static(v.as_bytes()))
         );
+    }
+
+    #[test]
+    fn a_lookup_finds_what_a_scan_of_every_field_finds() {
+        let present = ["Host", "content-LENGTH", "X-A", "a", "@"];
+        let mut h = Headers::default();
+        for name in present {
+            h.push(name, name);
+        }
+        let absent = ["Upgrade", "TE", "x-b", "b", "`", "hosts", ""];
+        let upper = present.map(str::to_ascii_uppercase);
+        let lower = present.map(str::to_ascii_lowercase);
+        let queries = absent
+            .iter()
+            .copied()
+            .chain(upper.iter().chain(&lower).map(String::as_str));
+        for name in queries {
+            let scanned = h
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name.as_bytes()));
+            assert_eq!(h.get(name), scanned.map(|(_, v)| v), "{name:?}");
+            assert_eq!(
+                h.get_all(name).count(),
+                usize::from(scanned.is_some()),
+                "{name:?}"
+            );
+        }
+        h.remove("HOST");
+        assert_eq!(h.get("host"), None);
+        h.set("Host", "b");
+        assert_eq!(h.get("HOST"), Some(&b"b"[..]));
     }
 
     #[test]

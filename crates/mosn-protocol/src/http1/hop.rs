@@ -1,7 +1,7 @@
 //! Hop-by-hop fields (RFC 9110 section 7.6.1): they describe one connection, so a proxy
 //! removes them, along with every field the Connection header names.
 
-use super::headers::{Headers, tokens};
+use super::headers::{Headers, name_bit, name_bits, tokens};
 
 const HOP_BY_HOP: &[&str] = &[
     "connection",
@@ -12,14 +12,21 @@ const HOP_BY_HOP: &[&str] = &[
     "upgrade",
 ];
 
+const HOP_BY_HOP_BITS: u64 = name_bits(HOP_BY_HOP);
+
 /// Whether `name` is one of the fixed hop-by-hop fields (not counting those Connection names).
 pub fn is_hop_by_hop(name: &[u8]) -> bool {
-    HOP_BY_HOP
-        .iter()
-        .any(|h| name.eq_ignore_ascii_case(h.as_bytes()))
+    name_bit(name) & HOP_BY_HOP_BITS != 0
+        && HOP_BY_HOP
+            .iter()
+            .any(|h| name.eq_ignore_ascii_case(h.as_bytes()))
 }
 
 pub fn remove_hop_by_hop(headers: &mut Headers) {
+    // Connection is one of them: with none of their names, there is nothing to remove.
+    if !headers.may_have_any(HOP_BY_HOP_BITS) {
+        return;
+    }
     // The other fields Connection names (`close` names none): usually there are none, and
     // nothing is allocated.
     let named: Vec<Vec<u8>> = headers
