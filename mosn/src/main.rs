@@ -1,5 +1,6 @@
 //! `mosn`: runs MOSN v2 configs.
 
+mod allocator;
 mod certificates;
 mod check;
 mod cli;
@@ -30,7 +31,7 @@ pub fn embedded_config() -> Result<Loaded, String> {
 /// stream states all the time, and glibc's arenas spent about 13% of the CPU of an HTTP/2
 /// load (`perf`, h2c_to_h2) on it.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: allocator::MiMalloc = allocator::MiMalloc;
 
 fn main() -> ExitCode {
     // Every TLS config names ring itself; installing it as the process default too keeps any
