@@ -5,9 +5,10 @@
 //! copy, allocation or reference count per field); fields added or changed later are copied
 //! into a buffer of the head's own.
 //!
-//! Most lookups are for fields a head does not have (Transfer-Encoding, Upgrade, the
-//! hop-by-hop ones). A head keeps one bit per name it has held ([`name_bit`]), so such a
-//! lookup usually ends without reading a field.
+//! Each name falls in one of 64 slots ([`name_slot`]), kept with its field. Most lookups are
+//! for fields a head does not have (Transfer-Encoding, Upgrade, the hop-by-hop ones): a head
+//! keeps a bit per slot its names have held, so such a lookup usually ends without reading a
+//! field, and one that scans compares only the names in its slot.
 
 use std::fmt;
 use std::ops::Range;
@@ -28,16 +29,21 @@ pub struct Headers {
     names: u64,
 }
 
-/// One bit of 64 for a field name, the same for names that are equal ignoring ASCII case.
-/// Names with different bits differ; names with the same bit may not be the same.
-pub const fn name_bit(name: &[u8]) -> u64 {
+/// Which of 64 slots a field name falls in, the same for names that are equal ignoring ASCII
+/// case. Names in different slots differ; names in the same slot may not be the same.
+pub const fn name_slot(name: &[u8]) -> u8 {
     let (first, last) = match name {
         [] => (0, 0),
         [first, .., last] | [first @ last] => (*first, *last),
     };
     // `| 0x20` makes an ASCII letter lowercase and leaves any byte equal to itself.
     let mix = (name.len() as u32).wrapping_mul(7) ^ ((first | 0x20) as u32).wrapping_mul(3);
-    1 << ((mix ^ (last | 0x20) as u32) % 64)
+    ((mix ^ (last | 0x20) as u32) % 64) as u8
+}
+
+/// The slot of a name as a bit of a set of slots.
+pub const fn name_bit(name: &[u8]) -> u64 {
+    1 << name_slot(name)
 }
 
 /// The [`name_bit`]s of `names`.
@@ -55,6 +61,18 @@ pub const fn name_bits(names: &[&str]) -> u64 {
 struct Field {
     name: Span,
     value: Span,
+    /// The name's [`name_slot`].
+    slot: u8,
+}
+
+impl Field {
+    fn new(name: &[u8], at: Span, value: Span) -> Field {
+        Field {
+            name: at,
+            value,
+            slot: name_slot(name),
+        }
+    }
 }
 
 /// Where a name or a value lies: in `wire`, or in `added` when `start` has the [`ADDED`] bit.
@@ -95,6 +113,12 @@ fn text<'a>(wire: &'a [u8], added: &'a [u8], span: Span) -> &'a [u8] {
     &buf[span.range()]
 }
 
+/// Whether `field` is named `name`, whose slot is `slot`: a field in another slot is told
+/// apart without reading its name.
+fn is_named(wire: &[u8], added: &[u8], field: &Field, name: &[u8], slot: u8) -> bool {
+    field.slot == slot && text(wire, added, field.name).eq_ignore_ascii_case(name)
+}
+
 /// The fields httparse found in a buffer, as spans to keep once the buffer is frozen, and
 /// their names' bits.
 pub(super) struct Parsed(Vec<Field>, u64);
@@ -106,11 +130,14 @@ impl Parsed {
         let fields = fields
             .iter()
             .map(|f| {
-                names |= name_bit(f.name.as_bytes());
-                Field {
-                    name: span(range_in(base, f.name.as_bytes())),
-                    value: span(range_in(base, f.value)),
-                }
+                let name = f.name.as_bytes();
+                let field = Field::new(
+                    name,
+                    span(range_in(base, name)),
+                    span(range_in(base, f.value)),
+                );
+                names |= 1 << field.slot;
+                field
             })
             .collect();
         Parsed(fields, names)
@@ -147,20 +174,29 @@ impl Headers {
         self.names & names != 0
     }
 
-    fn position(&self, name: &str) -> Option<usize> {
-        if !self.may_have_any(name_bit(name.as_bytes())) {
-            return None;
+    /// The fields to scan for `name`: none when no name in its slot was ever here.
+    fn candidates(&self, name: &[u8]) -> &[Field] {
+        match self.may_have_any(name_bit(name)) {
+            true => &self.fields,
+            false => &[],
         }
-        self.fields
+    }
+
+    fn position(&self, name: &str) -> Option<usize> {
+        let name = name.as_bytes();
+        let slot = name_slot(name);
+        self.candidates(name)
             .iter()
-            .position(|f| self.text(f.name).eq_ignore_ascii_case(name.as_bytes()))
+            .position(|f| is_named(&self.wire, &self.added, f, name, slot))
     }
 
     pub fn push(&mut self, name: impl AsRef<[u8]>, value: impl AsRef<[u8]>) {
-        self.names |= name_bit(name.as_ref());
-        let name = self.add(name.as_ref());
+        let name = name.as_ref();
+        let at = self.add(name);
         let value = self.add(value.as_ref());
-        self.fields.push(Field { name, value });
+        let field = Field::new(name, at, value);
+        self.names |= 1 << field.slot;
+        self.fields.push(field);
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> {
@@ -199,13 +235,11 @@ impl Headers {
     }
 
     pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
-        let fields = match self.may_have_any(name_bit(name.as_bytes())) {
-            true => &self.fields[..],
-            false => &[],
-        };
-        fields
+        let name = name.as_bytes();
+        let slot = name_slot(name);
+        self.candidates(name)
             .iter()
-            .filter(move |f| self.text(f.name).eq_ignore_ascii_case(name.as_bytes()))
+            .filter(move |f| is_named(&self.wire, &self.added, f, name, slot))
             .map(|f| self.text(f.value))
     }
 
@@ -215,9 +249,21 @@ impl Headers {
 
     /// Removes every field named `name`.
     pub fn remove(&mut self, name: &str) {
-        if self.may_have_any(name_bit(name.as_bytes())) {
-            self.retain(|n, _| !n.eq_ignore_ascii_case(name.as_bytes()));
+        self.remove_after(name.as_bytes(), None);
+    }
+
+    /// Removes every field named `name` but the one at `kept`.
+    fn remove_after(&mut self, name: &[u8], kept: Option<usize>) {
+        if !self.may_have_any(name_bit(name)) {
+            return;
         }
+        let slot = name_slot(name);
+        let (wire, added) = (&self.wire, &self.added);
+        let mut i = 0;
+        self.fields.retain(|f| {
+            i += 1;
+            Some(i - 1) == kept || !is_named(wire, added, f, name, slot)
+        });
     }
 
     /// Replaces every field named `name` by one with `value`, in place of the first (whose
@@ -229,13 +275,7 @@ impl Headers {
                 if self.text(self.fields[first].value) != value {
                     self.fields[first].value = self.add(value);
                 }
-                let mut i = 0;
-                let (wire, added) = (&self.wire, &self.added);
-                self.fields.retain(|f| {
-                    i += 1;
-                    i - 1 == first
-                        || !text(wire, added, f.name).eq_ignore_ascii_case(name.as_bytes())
-                });
+                self.remove_after(name.as_bytes(), Some(first));
             }
             None => self.push(name, value),
         }
@@ -298,16 +338,13 @@ impl HeadWriter {
     }
 
     pub fn push(&mut self, name: &[u8], value: &[u8]) {
-        self.names |= name_bit(name);
         let mut span = |bytes: &[u8]| {
             let span = Span::at(self.buf.len() - self.prefix, bytes.len());
             self.buf.extend_from_slice(bytes);
             span
         };
-        let field = Field {
-            name: span(name),
-            value: span(value),
-        };
+        let field = Field::new(name, span(name), span(value));
+        self.names |= 1 << field.slot;
         self.fields.push(field);
     }
 
