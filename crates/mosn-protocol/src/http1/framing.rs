@@ -79,10 +79,10 @@ fn content_length(headers: &Headers) -> Result<Option<u64>, Error> {
             if item.is_empty() || item.len() > 19 || !item.iter().all(u8::is_ascii_digit) {
                 return Err(Error::Framing("invalid Content-Length"));
             }
-            let n: u64 = std::str::from_utf8(item)
-                .ok()
-                .and_then(|s| s.parse().ok())
-                .ok_or(Error::Framing("invalid Content-Length"))?;
+            // At most 19 digits: below 10^19, so no overflow.
+            let n = item
+                .iter()
+                .fold(0u64, |n, digit| n * 10 + u64::from(digit - b'0'));
             if found.is_some_and(|f| f != n) {
                 return Err(Error::Framing("differing Content-Length values"));
             }

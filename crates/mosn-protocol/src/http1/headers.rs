@@ -287,10 +287,15 @@ impl Headers {
             .any(|value| tokens(value).any(|t| t.eq_ignore_ascii_case(token.as_bytes())))
     }
 
-    pub fn retain(&mut self, mut keep: impl FnMut(&[u8], &[u8]) -> bool) {
+    /// Removes the fields whose names are in the slots of `names` ([`name_bits`]) and pass
+    /// `is`; the names of other fields are not read.
+    pub fn remove_where(&mut self, names: u64, mut is: impl FnMut(&[u8]) -> bool) {
+        if !self.may_have_any(names) {
+            return;
+        }
         let (wire, added) = (&self.wire, &self.added);
         self.fields
-            .retain(|f| keep(text(wire, added, f.name), text(wire, added, f.value)));
+            .retain(|f| names & (1 << f.slot) == 0 || !is(text(wire, added, f.name)));
     }
 }
 

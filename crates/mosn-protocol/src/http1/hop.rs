@@ -35,8 +35,11 @@ pub fn remove_hop_by_hop(headers: &mut Headers) {
         .filter(|t| !is_hop_by_hop(t) && !t.eq_ignore_ascii_case(b"close"))
         .map(<[u8]>::to_vec)
         .collect();
-    headers.retain(|name, _| {
-        !is_hop_by_hop(name) && !named.iter().any(|n| name.eq_ignore_ascii_case(n))
+    let bits = named
+        .iter()
+        .fold(HOP_BY_HOP_BITS, |bits, name| bits | name_bit(name));
+    headers.remove_where(bits, |name| {
+        is_hop_by_hop(name) || named.iter().any(|n| name.eq_ignore_ascii_case(n))
     });
 }
 
