@@ -1,18 +1,19 @@
-//! The cluster manager: every cluster by name, swapped atomically when config changes.
+//! The cluster manager: every cluster by name, as the config gave them.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use arc_swap::ArcSwap;
 use mosn_config::Diagnostics;
 use mosn_config::diagnostics::index;
 use mosn_config::model::ClusterManagerConfig;
 use mosn_net::tls::ClientContext;
+use rustc_hash::FxHashMap;
 
 use crate::cluster::Cluster;
 
 pub struct ClusterManager {
-    clusters: ArcSwap<HashMap<String, Arc<Cluster>>>,
+    /// Looked up by name for every request. Every key comes from the config, so an unkeyed
+    /// hash is safe: a name a client sends (`cluster_header`) can be looked up, never added.
+    clusters: FxHashMap<String, Arc<Cluster>>,
 }
 
 impl ClusterManager {
@@ -33,21 +34,19 @@ impl ClusterManager {
                 (cluster.name.clone(), Arc::new(built))
             })
             .collect();
-        ClusterManager {
-            clusters: ArcSwap::from_pointee(clusters),
-        }
+        ClusterManager { clusters }
     }
 
     pub fn get(&self, name: &str) -> Option<Arc<Cluster>> {
-        self.clusters.load().get(name).cloned()
+        self.clusters.get(name).cloned()
     }
 
     /// Every cluster now.
     pub fn all(&self) -> Vec<Arc<Cluster>> {
-        self.clusters.load().values().cloned().collect()
+        self.clusters.values().cloned().collect()
     }
 
     pub fn contains(&self, name: &str) -> bool {
-        self.clusters.load().contains_key(name)
+        self.clusters.contains_key(name)
     }
 }
