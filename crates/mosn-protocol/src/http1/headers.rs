@@ -252,17 +252,22 @@ impl Headers {
         self.remove_after(name.as_bytes(), None);
     }
 
-    /// Removes every field named `name` but the one at `kept`.
+    /// Removes every field named `name` after the one at `kept` (all of them when `None`).
+    /// Usually there is none, and no field moves.
     fn remove_after(&mut self, name: &[u8], kept: Option<usize>) {
-        if !self.may_have_any(name_bit(name)) {
-            return;
-        }
         let slot = name_slot(name);
+        let from = kept.map_or(0, |kept| kept + 1);
         let (wire, added) = (&self.wire, &self.added);
+        let Some(first) = self.candidates(name)[from.min(self.fields.len())..]
+            .iter()
+            .position(|f| is_named(wire, added, f, name, slot))
+        else {
+            return;
+        };
         let mut i = 0;
         self.fields.retain(|f| {
             i += 1;
-            Some(i - 1) == kept || !is_named(wire, added, f, name, slot)
+            i <= from + first || !is_named(wire, added, f, name, slot)
         });
     }
 
