@@ -240,10 +240,10 @@ pub(crate) async fn timed<T>(
     op: impl Future<Output = io::Result<T>>,
     failed: BodyError,
 ) -> Result<T, BodyError> {
-    match tokio::time::timeout(idle, op).await {
-        Ok(Ok(value)) => Ok(value),
-        Ok(Err(_)) => Err(failed),
-        Err(_) => Err(BodyError::Idle),
+    match crate::deadline::within(idle, op).await {
+        Some(Ok(value)) => Ok(value),
+        Some(Err(_)) => Err(failed),
+        None => Err(BodyError::Idle),
     }
 }
 

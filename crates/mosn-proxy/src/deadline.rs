@@ -1,10 +1,12 @@
 //! A timer kept for a connection's life and moved forward for each wait, in place of a new
 //! timer per wait: tokio moves a registered timer's deadline later without touching its timer
-//! wheel, so the waits of a keep-alive connection cost no registration and removal each.
+//! wheel, so the waits of a keep-alive connection cost no registration and removal each. And
+//! a timeout that reads the clock only when its operation has to wait.
 
 use std::future::{Future, poll_fn};
 use std::pin::{Pin, pin};
 use std::task::Poll;
+use std::time::Duration;
 
 use tokio::time::{Instant, Sleep};
 
@@ -37,10 +39,27 @@ impl Deadline {
     }
 }
 
+/// `op`'s output, or `None` if it waits for longer than `limit`. Unlike `tokio::time::timeout`,
+/// the clock is read only once `op` has to wait: an operation that is ready at once (most reads
+/// and writes of a body) costs no clock read and no timer.
+pub async fn within<T>(limit: Duration, op: impl Future<Output = T>) -> Option<T> {
+    let mut op = pin!(op);
+    let mut timer = pin!(None);
+    poll_fn(|cx| {
+        if let Poll::Ready(value) = op.as_mut().poll(cx) {
+            return Poll::Ready(Some(value));
+        }
+        if timer.is_none() {
+            timer.set(Some(tokio::time::sleep(limit)));
+        }
+        let timer = timer.as_mut().as_pin_mut().expect("set above");
+        timer.poll(cx).map(|()| None)
+    })
+    .await
+}
+
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use super::*;
 
     #[tokio::test(start_paused = true)]
@@ -68,5 +87,16 @@ mod tests {
             "an earlier deadline than the last one still fires"
         );
         assert!(Instant::now() >= late - Duration::from_secs(50));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn within_counts_from_the_first_wait() {
+        assert_eq!(within(Duration::ZERO, async { 7 }).await, Some(7));
+        let quick = tokio::time::sleep(Duration::from_secs(1));
+        assert_eq!(within(Duration::from_secs(2), quick).await, Some(()));
+        let start = Instant::now();
+        let slow = tokio::time::sleep(Duration::from_secs(5));
+        assert_eq!(within(Duration::from_secs(2), slow).await, None);
+        assert_eq!(Instant::now() - start, Duration::from_secs(2));
     }
 }
