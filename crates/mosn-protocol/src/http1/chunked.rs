@@ -148,7 +148,7 @@ fn put_hex(n: usize, dst: &mut BytesMut) {
 /// Writes the last chunk and the trailer fields.
 pub fn encode_end(trailers: &Headers, dst: &mut BytesMut) {
     dst.put_slice(b"0\r\n");
-    super::encode::put_fields(trailers, dst);
+    trailers.write_lines(dst);
     dst.put_slice(b"\r\n");
 }
 

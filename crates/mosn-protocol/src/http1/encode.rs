@@ -3,17 +3,6 @@
 use bytes::{BufMut, BytesMut};
 
 use super::head::{RequestHead, ResponseHead, Version};
-use super::headers::Headers;
-
-pub fn put_fields(headers: &Headers, dst: &mut BytesMut) {
-    for (name, value) in headers.iter() {
-        dst.reserve(name.len() + value.len() + 4);
-        dst.put_slice(name);
-        dst.put_slice(b": ");
-        dst.put_slice(value);
-        dst.put_slice(b"\r\n");
-    }
-}
 
 fn version(version: Version) -> &'static [u8] {
     match version {
@@ -30,7 +19,7 @@ pub fn encode_request_head(head: &RequestHead, dst: &mut BytesMut) {
     dst.put_u8(b' ');
     dst.put_slice(version(head.version));
     dst.put_slice(b"\r\n");
-    put_fields(&head.headers, dst);
+    head.headers.write_lines(dst);
     dst.put_slice(b"\r\n");
 }
 
@@ -41,7 +30,7 @@ pub fn encode_response_head(head: &ResponseHead, dst: &mut BytesMut) {
     dst.put_u8(b' ');
     dst.put_slice(&head.reason);
     dst.put_slice(b"\r\n");
-    put_fields(&head.headers, dst);
+    head.headers.write_lines(dst);
     dst.put_slice(b"\r\n");
 }
 

@@ -63,6 +63,9 @@ struct Field {
     value: Span,
     /// The name's [`name_slot`].
     slot: u8,
+    /// The received bytes from the name on are `name: value\r\n`, the line this field is
+    /// written out as: received lines still next to each other go out in one copy.
+    as_written: bool,
 }
 
 impl Field {
@@ -71,8 +74,25 @@ impl Field {
             name: at,
             value,
             slot: name_slot(name),
+            as_written: false,
         }
     }
+
+    /// Where its line lies in `wire`, when it is there as written: neither part was changed
+    /// since it was received.
+    fn line_in_wire(&self) -> Option<Range<usize>> {
+        let unchanged = !self.name.is_added() && !self.value.is_added();
+        (self.as_written && unchanged).then(|| self.name.range().start..self.value.range().end + 2)
+    }
+}
+
+/// Whether `name` and `value`, found in `base`, are followed and separated there exactly as
+/// [`Headers::write_lines`] writes them.
+fn is_as_written(base: &[u8], name: &Range<usize>, value: &Range<usize>) -> bool {
+    !name.is_empty()
+        && value.start == name.end + 2
+        && base.get(name.end..value.start) == Some(b": ")
+        && base.get(value.end..value.end + 2) == Some(b"\r\n")
 }
 
 /// Where a name or a value lies: in `wire`, or in `added` when `start` has the [`ADDED`] bit.
@@ -131,11 +151,12 @@ impl Parsed {
             .iter()
             .map(|f| {
                 let name = f.name.as_bytes();
-                let field = Field::new(
-                    name,
-                    span(range_in(base, name)),
-                    span(range_in(base, f.value)),
-                );
+                let (name_at, value_at) = (range_in(base, name), range_in(base, f.value));
+                let as_written = is_as_written(base, &name_at, &value_at);
+                let field = Field {
+                    as_written,
+                    ..Field::new(name, span(name_at), span(value_at))
+                };
                 names |= 1 << field.slot;
                 field
             })
@@ -215,6 +236,30 @@ impl Headers {
             };
             (self.text(f.name), value)
         })
+    }
+
+    /// Writes the fields as `name: value\r\n` lines, in their order. A run of lines that came
+    /// in that form, one after the other, is copied as it came, at once.
+    pub fn write_lines(&self, dst: &mut BytesMut) {
+        let mut run = 0..0;
+        for field in &self.fields {
+            match field.line_in_wire() {
+                Some(line) if line.start == run.end => run.end = line.end,
+                Some(line) => {
+                    dst.extend_from_slice(&self.wire[std::mem::replace(&mut run, line)]);
+                }
+                None => {
+                    dst.extend_from_slice(&self.wire[std::mem::take(&mut run)]);
+                    let (name, value) = (self.text(field.name), self.text(field.value));
+                    dst.reserve(name.len() + value.len() + 4);
+                    dst.extend_from_slice(name);
+                    dst.extend_from_slice(b": ");
+                    dst.extend_from_slice(value);
+                    dst.extend_from_slice(b"\r\n");
+                }
+            }
+        }
+        dst.extend_from_slice(&self.wire[run]);
     }
 
     pub fn len(&self) -> usize {
@@ -484,5 +529,40 @@ mod tests {
         h.push("Connection", "keep-alive , Upgrade");
         assert!(h.has_token("connection", "upgrade"));
         assert!(!h.has_token("connection", "close"));
+    }
+
+    /// The lines `write_lines` writes for the fields of `raw`, a response head, after `change`.
+    fn written(raw: &[u8], change: impl FnOnce(&mut Headers)) -> String {
+        let mut buf = BytesMut::from(raw);
+        let limits = super::super::Limits::default();
+        let head = super::super::head::parse_response(&mut buf, &limits);
+        let mut headers = head.unwrap().unwrap().headers;
+        change(&mut headers);
+        let mut out = BytesMut::new();
+        headers.write_lines(&mut out);
+        String::from_utf8(out.to_vec()).unwrap()
+    }
+
+    #[test]
+    fn received_lines_go_out_as_they_came_and_changed_ones_anew() {
+        let raw = b"HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\nE: 5\r\n\r\n";
+        assert_eq!(
+            written(raw, |_| {}),
+            "A: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\nE: 5\r\n"
+        );
+        let changed = written(raw, |h| {
+            h.remove("b");
+            h.set("d", "44");
+            h.push("F", "6");
+        });
+        assert_eq!(changed, "A: 1\r\nC: 3\r\nD: 44\r\nE: 5\r\nF: 6\r\n");
+    }
+
+    #[test]
+    fn lines_received_in_another_form_go_out_in_the_usual_one() {
+        let raw = b"HTTP/1.1 200 OK\r\nA:1\r\nB: 2  \r\nC:  3\r\nD: 4\r\n\r\n";
+        assert_eq!(written(raw, |_| {}), "A: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n");
+        let bare_lf = b"HTTP/1.1 200 OK\nA: 1\nB: 2\n\n";
+        assert_eq!(written(bare_lf, |_| {}), "A: 1\r\nB: 2\r\n");
     }
 }
