@@ -5,6 +5,7 @@ use std::io;
 use std::time::Duration;
 
 use bytes::{Buf, Bytes, BytesMut};
+use futures_util::FutureExt;
 use mosn_protocol::http1::chunked::{ChunkedDecoder, Piece, encode_chunk, encode_end};
 use mosn_protocol::http1::{BodyKind, Error, Headers, Limits};
 
@@ -235,16 +236,16 @@ pub(crate) async fn send<D: Sink>(
 }
 
 /// `op`, or `failed` if it fails, or `Idle` if it takes longer than `idle`.
-pub(crate) async fn timed<T>(
+pub(crate) fn timed<T>(
     idle: Duration,
     op: impl Future<Output = io::Result<T>>,
     failed: BodyError,
-) -> Result<T, BodyError> {
-    match crate::deadline::within(idle, op).await {
+) -> impl Future<Output = Result<T, BodyError>> {
+    crate::deadline::within(idle, op).map(|outcome| match outcome {
         Some(Ok(value)) => Ok(value),
         Some(Err(_)) => Err(failed),
         None => Err(BodyError::Idle),
-    }
+    })
 }
 
 pub(crate) fn put(out: Out, data: &[u8], outgoing: &mut BytesMut) {

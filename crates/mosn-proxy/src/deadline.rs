@@ -5,7 +5,7 @@
 
 use std::future::{Future, poll_fn};
 use std::pin::{Pin, pin};
-use std::task::Poll;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use tokio::time::{Instant, Sleep};
@@ -39,23 +39,43 @@ impl Deadline {
     }
 }
 
+pin_project_lite::pin_project! {
+    /// `op`'s output, or `None` if it waits for longer than `limit`: [`within`].
+    pub struct Within<F> {
+        #[pin]
+        op: F,
+        #[pin]
+        timer: Option<Sleep>,
+        limit: Duration,
+    }
+}
+
 /// `op`'s output, or `None` if it waits for longer than `limit`. Unlike `tokio::time::timeout`,
 /// the clock is read only once `op` has to wait: an operation that is ready at once (most reads
-/// and writes of a body) costs no clock read and no timer.
-pub async fn within<T>(limit: Duration, op: impl Future<Output = T>) -> Option<T> {
-    let mut op = pin!(op);
-    let mut timer = pin!(None);
-    poll_fn(|cx| {
-        if let Poll::Ready(value) = op.as_mut().poll(cx) {
+/// and writes of a body) costs no clock read and no timer. A future of its own rather than an
+/// `async fn`, which would move `op` into its state and again into a pinned local.
+pub fn within<F: Future>(limit: Duration, op: F) -> Within<F> {
+    Within {
+        op,
+        timer: None,
+        limit,
+    }
+}
+
+impl<F: Future> Future for Within<F> {
+    type Output = Option<F::Output>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        if let Poll::Ready(value) = this.op.poll(cx) {
             return Poll::Ready(Some(value));
         }
-        if timer.is_none() {
-            timer.set(Some(tokio::time::sleep(limit)));
+        if this.timer.is_none() {
+            this.timer.set(Some(tokio::time::sleep(*this.limit)));
         }
-        let timer = timer.as_mut().as_pin_mut().expect("set above");
+        let timer = this.timer.as_pin_mut().expect("set above");
         timer.poll(cx).map(|()| None)
-    })
-    .await
+    }
 }
 
 #[cfg(test)]
