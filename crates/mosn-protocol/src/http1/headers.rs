@@ -90,7 +90,6 @@ impl Field {
 /// [`Headers::write_lines`] writes them.
 fn is_as_written(base: &[u8], name: &Range<usize>, value: &Range<usize>) -> bool {
     !name.is_empty()
-        && value.start == name.end + 2
         && base.get(name.end..value.start) == Some(b": ")
         && base.get(value.end..value.end + 2) == Some(b"\r\n")
 }
@@ -303,7 +302,10 @@ impl Headers {
         let slot = name_slot(name);
         let from = kept.map_or(0, |kept| kept + 1);
         let (wire, added) = (&self.wire, &self.added);
-        let Some(first) = self.candidates(name)[from.min(self.fields.len())..]
+        let Some(first) = self
+            .candidates(name)
+            .get(from..)
+            .unwrap_or_default()
             .iter()
             .position(|f| is_named(wire, added, f, name, slot))
         else {
