@@ -1,11 +1,13 @@
 """Medians across rounds, subject/peer ratios, the Markdown table and the JSON file."""
 import json
+import math
 import os
 import statistics
 
 METRICS = ["rps", "cpu_us_per_req", "user_us_per_req", "sys_us_per_req", "cpu_pct", "p50_us",
            "p99_us", "rss_kb", "hwm_kb"]
 RATIOS = ["rps", "cpu_us_per_req", "p99_us", "rss_kb"]
+HIGHER_IS_BETTER = {"rps"}
 
 
 def _median(values):
@@ -19,6 +21,28 @@ def _spread(values):
     if len(values) < 2 or not statistics.median(values):
         return None
     return 50.0 * (max(values) - min(values)) / statistics.median(values)
+
+
+def sign_test(wins, losses):
+    """Two-sided exact sign test: the chance of a split at least this uneven between two
+    proxies that are in truth level (ties left out). Noise alone makes a median ratio stray
+    from 1 on this machine; a small p says the difference is more than noise."""
+    n = wins + losses
+    if n == 0:
+        return 1.0
+    k = min(wins, losses)
+    tail = sum(math.comb(n, i) for i in range(k + 1)) / 2 ** n
+    return min(1.0, 2 * tail)
+
+
+def _paired(mine, theirs, k):
+    """Per-round ratios of one metric, and the rounds in which the subject did better."""
+    pairs = [(mine[r["round"]].get(k), r.get(k)) for r in theirs if r["round"] in mine]
+    ratios = [a / b for a, b in pairs if a is not None and b]
+    better = sum(1 for x in ratios if (x > 1 if k in HIGHER_IS_BETTER else x < 1))
+    worse = sum(1 for x in ratios if (x < 1 if k in HIGHER_IS_BETTER else x > 1))
+    return {"median": _median(ratios), "better": better, "worse": worse,
+            "rounds": len(ratios), "p": sign_test(better, worse)}
 
 
 def summarize(runs, proxies, subject):
@@ -37,10 +61,8 @@ def summarize(runs, proxies, subject):
         for p in proxies:
             if p in (subject, "direct"):
                 continue
-            ratios[p] = {}
-            for k in RATIOS:  # pair runs of the same round, then take the median
-                pairs = [(mine[r["round"]].get(k), r.get(k)) for r in by[p] if r["round"] in mine]
-                ratios[p][k] = _median([a / b for a, b in pairs if a is not None and b])
+            # pair runs of the same round, then take the median
+            ratios[p] = {k: _paired(mine, by[p], k) for k in RATIOS}
     return medians, ratios
 
 
@@ -48,8 +70,10 @@ def _f(v, scale=1.0, digits=1):
     return "–" if v is None else f"{v / scale:,.{digits}f}"
 
 
-def _x(v):
-    return "–" if v is None else f"{v:.2f}×"
+def _x(r):
+    if r["median"] is None:
+        return "–"
+    return f"{r['median']:.2f}× · {r['better']}/{r['rounds']}, p {r['p']:.2f}"
 
 
 def markdown(meta, medians, ratios, subject):
@@ -76,6 +100,9 @@ def markdown(meta, medians, ratios, subject):
         for p, r in ratios.items():
             lines.append(f"| {p} | {_x(r['rps'])} | {_x(r['cpu_us_per_req'])} "
                          f"| {_x(r['p99_us'])} | {_x(r['rss_kb'])} |")
+        lines += ["", f"Each cell: the median ratio · the rounds in which {subject} did better, "
+                  "of all paired rounds, and the sign test's p: the chance of so uneven a split "
+                  "if both were level. Above about 0.05, the difference is within the noise."]
     return "\n".join(lines)
 
 
