@@ -6,6 +6,11 @@ use mosn_config::duration::{format, parse};
 
 fuzz_target!(|text: &str| {
     if let Ok(duration) = parse(text) {
-        assert_eq!(parse(&format(duration)), Ok(duration), "{text:?} -> {}", format(duration));
+        assert_eq!(
+            parse(&format(duration)),
+            Ok(duration),
+            "{text:?} -> {}",
+            format(duration)
+        );
     }
 });

@@ -11,7 +11,9 @@ use mosn_protocol::http1::{BodyKind, Limits, framing};
 fuzz_target!(|data: &[u8]| {
     let limits = Limits::default();
     let mut buf = BytesMut::from(data);
-    let Ok(Some(head)) = parse_request(&mut buf, &limits) else { return };
+    let Ok(Some(head)) = parse_request(&mut buf, &limits) else {
+        return;
+    };
     assert!(data.len() - buf.len() <= limits.max_head);
     if framing::request_body(&head) == Ok(BodyKind::Chunked) {
         let mut decoder = ChunkedDecoder::default();
